@@ -106,6 +106,8 @@ export interface ParsedPayload {
 export interface WindowedPayload {
   events: WindowedEvent[];
   late: LateEvent[];
+  /** Events of a board that no config knows; set aside for a later stage to dead-letter. */
+  unknownBoard: ScoreEvent[];
   /** The partition's stream time (max event time seen) after this batch. */
   streamTime: number;
 }
@@ -114,5 +116,6 @@ export interface AggregatedPayload {
   updates: ScoreUpdate[];
   identified: IdentifiedEvent[];
   late: LateEvent[];
+  unknownBoard: ScoreEvent[];
   streamTime: number;
 }
