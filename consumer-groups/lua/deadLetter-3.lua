@@ -1,0 +1,45 @@
+--[[
+  Moves entries to the partition's dead-letter stream and acknowledges them, atomically and fenced
+  by the lease. The dead letter keeps the original fields and adds `dlq.origin` (the entry id),
+  `dlq.deliveries`, `dlq.reason` and `dlq.at` (server time, ms).
+
+  Input:
+    KEYS[1] stream key
+    KEYS[2] lease key
+    KEYS[3] dead-letter stream key ({name:p}:dlq)
+    ARGV[1] group
+    ARGV[2] fencing token "<epoch>:<owner>"
+    ARGV[3..] triples: entry id, deliveries, reason
+
+  Output: the number of entries dead-lettered (entries already trimmed away are only acked),
+  or -1 when the lease is lost.
+]]
+-- @include holdsLease
+local streamKey = KEYS[1]
+local dlqKey = KEYS[3]
+local group = ARGV[1]
+if not holdsLease(KEYS[2], ARGV[2]) then
+  return -1
+end
+local time = redis.call('TIME')
+local now = tostring(tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
+local moved = 0
+for i = 3, #ARGV, 3 do
+  local id = ARGV[i]
+  local found = redis.call('XRANGE', streamKey, id, id)
+  if #found == 1 then
+    local fields = found[1][2]
+    fields[#fields + 1] = 'dlq.origin'
+    fields[#fields + 1] = id
+    fields[#fields + 1] = 'dlq.deliveries'
+    fields[#fields + 1] = ARGV[i + 1]
+    fields[#fields + 1] = 'dlq.reason'
+    fields[#fields + 1] = ARGV[i + 2]
+    fields[#fields + 1] = 'dlq.at'
+    fields[#fields + 1] = now
+    redis.call('XADD', dlqKey, '*', unpack(fields))
+    moved = moved + 1
+  end
+  redis.call('XACK', streamKey, group, id)
+end
+return moved

@@ -1,0 +1,171 @@
+/**
+ * Operations on a stream family outside the consume loop: lag and pending per partition, moving a
+ * group to an id or a time (the base of replay), checkpoints, and the dead-letter streams.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { decodeEntry, idBefore, type RawEntry } from './entries.js';
+import { ensureGroup } from './groups.js';
+import { partitionKeys } from './keys.js';
+import { defineConsumerGroupScripts } from './scripts.js';
+
+export interface AdminOptions {
+  name: string;
+  group: string;
+  partitions: number;
+}
+
+export interface PartitionGroupInfo {
+  partition: number;
+  /** Entries in the stream. */
+  length: number;
+  /** Entries delivered and not acknowledged yet. */
+  pending: number;
+  /** Entries not yet delivered to the group (null when Redis cannot tell, e.g. after deletes). */
+  lag: number | null;
+  lastDeliveredId: string;
+}
+
+export interface DeadLetter {
+  /** The dead letter's own id in the dead-letter stream. */
+  id: string;
+  partition: number;
+  /** The id the entry had in the partition's stream. */
+  originId: string;
+  deliveries: number;
+  reason: string;
+  at: number;
+  /** The original fields. */
+  fields: Record<string, string>;
+}
+
+/**
+ * @example
+ * const admin = new StreamAdmin(redis, { name: 'lb', group: 'workers', partitions: 16 });
+ * console.table(await admin.groupInfo());
+ * await admin.resetGroup(new Date('2026-11-01T00:00:00Z'));
+ */
+export class StreamAdmin {
+  constructor(
+    private readonly redis: Redis | Cluster,
+    readonly options: AdminOptions,
+  ) {
+    defineConsumerGroupScripts(redis);
+  }
+
+  private get partitions(): number[] {
+    return Array.from({ length: this.options.partitions }, (_, p) => p);
+  }
+
+  /** Creates the group on every partition; existing groups stay as they are. */
+  async ensureGroups(startId = '0'): Promise<void> {
+    const { name, group } = this.options;
+    await Promise.all(
+      this.partitions.map((p) => ensureGroup(this.redis, partitionKeys(name, p).stream, group, startId)),
+    );
+  }
+
+  /** Length, pending, lag and last delivered id of the group, per partition. */
+  async groupInfo(partitions: readonly number[] = this.partitions): Promise<PartitionGroupInfo[]> {
+    return Promise.all(partitions.map((p) => this.partitionInfo(p)));
+  }
+
+  private async partitionInfo(partition: number): Promise<PartitionGroupInfo> {
+    const { stream } = partitionKeys(this.options.name, partition);
+    const [length, groups] = await Promise.all([
+      this.redis.xlen(stream),
+      this.redis.xinfo('GROUPS', stream).catch(() => [] as unknown[]),
+    ]);
+    const info = (groups as unknown[][]).map(toRecord).find((g) => g.name === this.options.group);
+    return {
+      partition,
+      length,
+      pending: Number(info?.pending ?? 0),
+      lag: info?.lag === null || info?.lag === undefined ? (info ? null : length) : Number(info.lag),
+      lastDeliveredId: String(info?.['last-delivered-id'] ?? '0-0'),
+    };
+  }
+
+  /**
+   * Moves the group's position on the given partitions, so that what follows is delivered again:
+   * to an entry id (delivery resumes after it) or to a time (delivery resumes at the first entry
+   * of that millisecond). Entries already pending stay pending.
+   */
+  async resetGroup(to: string | Date, partitions: readonly number[] = this.partitions): Promise<void> {
+    const id = to instanceof Date ? idBefore(to.getTime()) : to;
+    const { name, group } = this.options;
+    await Promise.all(
+      partitions.map((p) => this.redis.xgroup('SETID', partitionKeys(name, p).stream, group, id)),
+    );
+  }
+
+  /** The last entry id applied to the partition's state, or `0-0`. */
+  async checkpoint(partition: number): Promise<string> {
+    const id = await this.redis.hget(partitionKeys(this.options.name, partition).checkpoint, 'id');
+    return id ?? '0-0';
+  }
+
+  /** Dead letters of one partition, oldest first. */
+  async deadLetters(
+    partition: number,
+    options: { from?: string; count?: number } = {},
+  ): Promise<DeadLetter[]> {
+    const { dlq } = partitionKeys(this.options.name, partition);
+    const raw = (await this.redis.xrange(
+      dlq,
+      options.from ?? '-',
+      '+',
+      'COUNT',
+      options.count ?? 100,
+    )) as RawEntry[];
+    return raw.map((r) => toDeadLetter(partition, r));
+  }
+
+  /** Dead letters of every partition, in partition order. */
+  async allDeadLetters(countPerPartition = 100): Promise<DeadLetter[]> {
+    const lists = await Promise.all(
+      this.partitions.map((p) => this.deadLetters(p, { count: countPerPartition })),
+    );
+    return lists.flat();
+  }
+
+  /**
+   * Appends dead letters (all of the partition's, or the given ids) to the partition's stream
+   * again as new entries, and removes them from the dead-letter stream, atomically.
+   * Resolves with the number re-driven.
+   */
+  async redrive(partition: number, ids?: readonly string[]): Promise<number> {
+    const keys = partitionKeys(this.options.name, partition);
+    let total = 0;
+    if (ids) {
+      const result = await this.redis.redrive(keys.dlq, keys.stream, ...ids);
+      return result.filter((id) => id !== null).length;
+    }
+    for (;;) {
+      const page = (await this.redis.xrange(keys.dlq, '-', '+', 'COUNT', 500)) as RawEntry[];
+      if (page.length === 0) return total;
+      const result = await this.redis.redrive(keys.dlq, keys.stream, ...page.map(([id]) => id));
+      total += result.filter((id) => id !== null).length;
+    }
+  }
+}
+
+function toRecord(flat: unknown[]): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) record[String(flat[i])] = flat[i + 1];
+  return record;
+}
+
+function toDeadLetter(partition: number, raw: RawEntry): DeadLetter {
+  const { id, fields: all } = decodeEntry(raw);
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(all)) if (!name.startsWith('dlq.')) fields[name] = value;
+  return {
+    id,
+    partition,
+    originId: all['dlq.origin'] ?? '',
+    deliveries: Number(all['dlq.deliveries'] ?? 0),
+    reason: all['dlq.reason'] ?? '',
+    at: Number(all['dlq.at'] ?? 0),
+    fields,
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Types of this package's Lua scripts as ioredis commands, so script calls are checked by the
+ * compiler. Negative results are the codes of `ScriptCode`.
+ */
+import type { Result } from 'ioredis';
+
+/** Failure codes returned by the scripts. */
+export enum ScriptCode {
+  LeaseLost = -1,
+  HeldByOther = -2,
+}
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    acquireLease(lease: string, epoch: string, owner: string, ttlMs: number): Result<number, Context>;
+    renewLease(lease: string, token: string, ttlMs: number): Result<number, Context>;
+    releaseLease(lease: string, token: string): Result<number, Context>;
+    heartbeat(members: string, member: string, ttlMs: number): Result<string[], Context>;
+    ackBatch(
+      stream: string,
+      lease: string,
+      group: string,
+      token: string,
+      ...ids: string[]
+    ): Result<number, Context>;
+    deadLetter(
+      stream: string,
+      lease: string,
+      dlq: string,
+      group: string,
+      token: string,
+      ...triples: (string | number)[]
+    ): Result<number, Context>;
+    redrive(dlq: string, stream: string, ...ids: string[]): Result<(string | null)[], Context>;
+  }
+}
