@@ -96,7 +96,17 @@ export interface Envelope<T> {
   ids: string[];
   firstId: string;
   lastId: string;
+  /** The lease's fencing token (`<epoch>:<consumer>`) the apply script compares. */
+  token: string;
+  /** Entries that cannot be processed; the apply script dead-letters them with the batch. */
+  rejected: RejectedEntry[];
   payload: T;
+}
+
+/** A stream entry that failed decoding (or names no known board), with the reason. */
+export interface RejectedEntry {
+  id: string;
+  reason: string;
 }
 
 export interface ParsedPayload {
@@ -118,4 +128,31 @@ export interface AggregatedPayload {
   late: LateEvent[];
   unknownBoard: ScoreEvent[];
   streamTime: number;
+}
+
+/** A user's score in one (board, window instance) after an apply, for the top-K stage. */
+export interface ScoreChange {
+  board: string;
+  window: WindowName;
+  windowStart: number;
+  userId: string;
+  /** The new total (`sum`) or the value offered (other policies). */
+  score: number;
+}
+
+/** What the apply stage reports for each partition batch it wrote. */
+export interface AppliedBatch {
+  partition: number;
+  epoch: number;
+  lastId: string;
+  /** Entries in the batch (applied, late, rejected or duplicate). */
+  entries: number;
+  changes: ScoreChange[];
+  late: number;
+  rejected: number;
+  duplicates: number;
+  /** Arrival time (ms, from the entry ids) of the batch's oldest and newest entries. */
+  oldestArrival: number;
+  newestArrival: number;
+  appliedAt: number;
 }

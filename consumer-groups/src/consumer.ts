@@ -177,6 +177,26 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   }
 
   /**
+   * Acknowledges some entries of a batch, fenced by its lease epoch, keeping the batch in flight
+   * (e.g. entries a processor finds already applied, before it applies the rest).
+   * @throws LeaseLostError when the lease was lost since the batch was read.
+   */
+  async ackEntries(batch: Batch, ids: readonly string[]): Promise<number> {
+    const state = this.stateOf(batch);
+    if (ids.length === 0) return 0;
+    const keys = partitionKeys(this.options.name, batch.partition);
+    const result = await this.redis.ackBatch(
+      keys.stream,
+      keys.lease,
+      this.options.group,
+      batch.token,
+      ...ids,
+    );
+    if (result === ScriptCode.LeaseLost) throw this.leaseLost(state, batch);
+    return result;
+  }
+
+  /**
    * Frees a batch's in-flight slot without acknowledging it here, for a processor whose own
    * fenced script acknowledged the entries atomically with its writes.
    */

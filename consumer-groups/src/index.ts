@@ -18,7 +18,7 @@ export { InvalidOptionError } from './errors/InvalidOptionError.js';
 export { LeaseLostError } from './errors/LeaseLostError.js';
 export { ensureGroup, isMissingGroup } from './groups.js';
 export type { PartitionKeys } from './keys.js';
-export { leaseToken, membersKey, partitionKeys } from './keys.js';
+export { leaseToken, membersKey, partitionKeys, partitionTag } from './keys.js';
 export { partitionFor, stableHash } from './partitioner.js';
 export type { FieldValue, ProducerOptions, ProducerRecord } from './producer.js';
 export { DEFAULT_RETENTION_MS, Producer } from './producer.js';

@@ -24,7 +24,7 @@ export interface PartitionKeys {
  * partitionKeys('lb', 7).stream; // '{lb:7}:in'
  */
 export function partitionKeys(name: string, partition: number): PartitionKeys {
-  const tag = `{${name}:${partition}}`;
+  const tag = partitionTag(name, partition);
   return {
     stream: `${tag}:in`,
     lease: `${tag}:lease`,
@@ -32,6 +32,17 @@ export function partitionKeys(name: string, partition: number): PartitionKeys {
     dlq: `${tag}:dlq`,
     checkpoint: `${tag}:ckpt`,
   };
+}
+
+/**
+ * The hash tag shared by every key of a partition; applications put their own per-partition
+ * keys under it to update them atomically with the stream.
+ *
+ * @example
+ * partitionTag('lb', 7); // '{lb:7}'
+ */
+export function partitionTag(name: string, partition: number): string {
+  return `{${name}:${partition}}`;
 }
 
 /** The sorted set of live consumers of a family (one slot of its own). */

@@ -55,6 +55,8 @@ const batch = (
   return {
     partition: 0,
     epoch: 1,
+    token: '1:c',
+    rejected: [],
     ids,
     firstId: ids[0] ?? '0-0',
     lastId: ids.at(-1) ?? '0-0',

@@ -41,7 +41,16 @@ const ev = (board: string, userId: string, ts: number): ScoreEvent => ({
 });
 const batch = (partition: number, events: ScoreEvent[]): Envelope<ParsedPayload> => {
   const ids = events.map((e) => e.entryId);
-  return { partition, epoch: 1, ids, firstId: ids[0]!, lastId: ids.at(-1)!, payload: { events } };
+  return {
+    partition,
+    epoch: 1,
+    token: '1:c',
+    rejected: [],
+    ids,
+    firstId: ids[0]!,
+    lastId: ids.at(-1)!,
+    payload: { events },
+  };
 };
 const windowed = (
   input: Envelope<ParsedPayload>,

@@ -1,0 +1,207 @@
+/**
+ * Writes each aggregated partition batch to Redis with one fenced, checkpointed Lua script.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Cluster, Redis } from 'ioredis';
+import { partitionKeys } from 'redis-streams-consumer-groups';
+import { concatMap, filter, groupBy, mergeMap, type OperatorFunction } from 'rxjs';
+import { retentionExpiry } from './retention.js';
+import { defineOperatorScripts } from './scripts.js';
+import type { BatchSettler } from './source.js';
+import { lateKey, partitionPrefix, windowKey } from './stateKeys.js';
+import type { AggregatedPayload, AppliedBatch, BoardConfig, Envelope, ScoreChange } from './types.js';
+
+export interface ApplyOptions {
+  redis: Redis | Cluster;
+  /** The stream family's name (key prefix), e.g. `lb`. */
+  name: string;
+  group: string;
+  boards: (id: string) => BoardConfig | undefined;
+  /** The source whose batches are applied; settled once written. */
+  source: BatchSettler;
+  /** How long late events and dead letters are kept, ms. Default 7 days. */
+  retentionMs?: number;
+  /** How long an eventId is remembered for de-duplication, ms. Default 24 hours. */
+  dedupeHorizonMs?: number;
+  /** Called when a write failed and will be retried (e.g. Redis unreachable). */
+  onRetry?: (error: unknown, partition: number) => void;
+}
+
+const LEASE_LOST = -1;
+const STALE = -3;
+const DAY_MS = 86_400_000;
+
+/**
+ * Applies each partition batch atomically: scores, de-duplication, late events, dead letters,
+ * checkpoint and acknowledgement in one Lua script call.
+ *
+ * Batches of one partition are applied strictly in order (a failed write is retried, never
+ * skipped), batches of different partitions concurrently. A batch read under a lease that is no
+ * longer held changes nothing (the script is fenced by the lease epoch); its entries are left to
+ * the partition's new owner. A batch whose entries the checkpoint already covers is given back
+ * and comes again filtered.
+ *
+ * ## Example
+ * ```ts
+ * import { aggregateByKey } from './aggregateByKey.js';
+ * import { applyBatch } from './applyBatch.js';
+ * import { assignWindows } from './assignWindows.js';
+ * import { parseEvents } from './parseEvents.js';
+ * source.batches.pipe(
+ *   parseEvents(),
+ *   assignWindows(boards),
+ *   aggregateByKey(boards),
+ *   applyBatch({ redis, name: 'lb', group: 'workers', boards, source }),
+ * ).subscribe((applied) => console.log(applied.changes.length));
+ * ```
+ *
+ * @see aggregateByKey
+ * @see topK
+ * @param options Where and how to write.
+ * @return A function that returns an Observable of what each batch changed.
+ */
+export function applyBatch(
+  options: ApplyOptions,
+): OperatorFunction<Envelope<AggregatedPayload>, AppliedBatch> {
+  defineOperatorScripts(options.redis);
+  return (envelopes) =>
+    envelopes.pipe(
+      groupBy((envelope) => envelope.partition),
+      mergeMap((partition) => partition.pipe(concatMap((envelope) => write(options, envelope)))),
+      filter((applied): applied is AppliedBatch => applied !== undefined),
+    );
+}
+
+async function write(
+  options: ApplyOptions,
+  envelope: Envelope<AggregatedPayload>,
+): Promise<AppliedBatch | undefined> {
+  const { redis, name, source } = options;
+  const keys = partitionKeys(name, envelope.partition);
+  const args = buildArgs(options, envelope);
+  for (let attempt = 0; ; attempt++) {
+    let reply: Awaited<ReturnType<typeof redis.applyBatch>>;
+    try {
+      reply = await redis.applyBatch(
+        keys.stream,
+        keys.lease,
+        keys.checkpoint,
+        lateKey(name, envelope.partition),
+        keys.dlq,
+        args,
+      );
+    } catch (error) {
+      options.onRetry?.(error, envelope.partition);
+      await sleep(Math.min(50 * 2 ** attempt, 1000));
+      continue;
+    }
+    if (reply === LEASE_LOST) {
+      source.checkpoints.forget(envelope.partition);
+      source.settle(envelope.partition, envelope.lastId);
+      return undefined;
+    }
+    if (reply === STALE) {
+      await source.checkpoints.get(envelope.partition, envelope.epoch, true);
+      source.giveBack(envelope.partition, envelope.lastId);
+      return undefined;
+    }
+    if (typeof reply === 'number') throw new Error(`applyBatch answered an unknown code ${reply}`);
+    source.checkpoints.advance(envelope.partition, envelope.epoch, envelope.lastId);
+    source.settle(envelope.partition, envelope.lastId);
+    return report(envelope, reply[1], reply[2]);
+  }
+}
+
+function buildArgs(options: ApplyOptions, envelope: Envelope<AggregatedPayload>): (string | number)[] {
+  const { updates, identified, late, unknownBoard, streamTime } = envelope.payload;
+  const retentionMs = options.retentionMs ?? 7 * DAY_MS;
+  const args: (string | number)[] = [
+    options.group,
+    envelope.token,
+    partitionPrefix(options.name, envelope.partition),
+    envelope.firstId,
+    envelope.lastId,
+    streamTime,
+    Math.max(0, Date.now() - retentionMs),
+    options.dedupeHorizonMs ?? DAY_MS,
+    envelope.ids.length,
+  ];
+  for (const id of envelope.ids) args.push(id);
+  args.push(updates.length);
+  for (const u of updates) {
+    args.push(u.board, windowKey(u.window, u.windowStart), u.userId, u.policy, u.value, u.ts);
+    args.push(retentionExpiry(options.boards(u.board), u.window, u.windowStart));
+  }
+  args.push(identified.length);
+  for (const e of identified) {
+    args.push(e.board, e.eventId, e.userId, e.policy, e.value, e.ts, e.windows.length);
+    const board = options.boards(e.board);
+    for (const w of e.windows)
+      args.push(windowKey(w.window, w.windowStart), retentionExpiry(board, w.window, w.windowStart));
+  }
+  args.push(late.length);
+  for (const l of late) {
+    const e = l.event;
+    args.push(e.entryId, e.board, e.userId, e.value, e.ts, l.window, l.windowStart);
+  }
+  const rejected = [
+    ...envelope.rejected,
+    ...unknownBoard.map((e) => ({ id: e.entryId, reason: `unknown board '${e.board}'` })),
+  ];
+  args.push(rejected.length);
+  for (const r of rejected) args.push(r.id, r.reason);
+  return args;
+}
+
+function report(
+  envelope: Envelope<AggregatedPayload>,
+  scores: (string | null)[],
+  duplicates: number,
+): AppliedBatch {
+  const { updates, identified, late, unknownBoard } = envelope.payload;
+  const changes: ScoreChange[] = [];
+  let i = 0;
+  for (const u of updates) {
+    const score = scores[i++];
+    if (score !== null && score !== undefined) {
+      changes.push({
+        board: u.board,
+        window: u.window,
+        windowStart: u.windowStart,
+        userId: u.userId,
+        score: Number(score),
+      });
+    }
+  }
+  for (const e of identified) {
+    for (const w of e.windows) {
+      const score = scores[i++];
+      if (score !== null && score !== undefined) {
+        changes.push({
+          board: e.board,
+          window: w.window,
+          windowStart: w.windowStart,
+          userId: e.userId,
+          score: Number(score),
+        });
+      }
+    }
+  }
+  return {
+    partition: envelope.partition,
+    epoch: envelope.epoch,
+    lastId: envelope.lastId,
+    entries: envelope.ids.length,
+    changes,
+    late: late.length,
+    rejected: envelope.rejected.length + unknownBoard.length,
+    duplicates,
+    oldestArrival: idTime(envelope.ids[0]!),
+    newestArrival: idTime(envelope.ids[envelope.ids.length - 1]!),
+    appliedAt: Date.now(),
+  };
+}
+
+function idTime(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')));
+}

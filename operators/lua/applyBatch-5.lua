@@ -1,0 +1,131 @@
+--[[
+  Applies one partition batch to the partition's state, atomically: updates the sorted sets of
+  every (board, window), drops events whose eventId was applied in the last 24 hours, records late
+  events, dead-letters rejected entries, advances the checkpoint to the batch's last entry id and
+  acknowledges every entry. Fenced by the lease: a consumer that lost its lease changes nothing.
+  Keys of the partition's state are built from ARGV[3], the partition's hash-tag prefix, so they
+  all live in the slot of KEYS.
+
+  Input:
+    KEYS[1] stream            {lb:p}:in
+    KEYS[2] lease             {lb:p}:lease
+    KEYS[3] checkpoint hash   {lb:p}:ckpt (fields id, streamTime)
+    KEYS[4] late stream       {lb:p}:late
+    KEYS[5] dead letters      {lb:p}:dlq
+
+    ARGV[1] group
+    ARGV[2] fencing token "<epoch>:<owner>"
+    ARGV[3] key prefix "{lb:p}:"
+    ARGV[4] first entry id not yet applied, as the caller saw the checkpoint ("" when none)
+    ARGV[5] last entry id of the batch (the new checkpoint)
+    ARGV[6] stream time after the batch (ms)
+    ARGV[7] MINID for the late and dead-letter streams (retention)
+    ARGV[8] dedupe horizon, ms (86400000)
+    then: nIds, ids...
+    then: nUpdates, per update: board, windowKey, userId, policy, value, ts, expireAt (0 = never)
+    then: nIdentified, per event: board, eventId, userId, policy, value, ts, nWindows,
+          per window: windowKey, expireAt
+    then: nLate, per late event: entryId, board, userId, value, ts, window, windowStart
+    then: nRejected, per entry: entryId, reason
+
+  Output:
+    { 1, scores, duplicates } applied: scores[i] for each update, then for each window of each
+      identified event (false when that event was a duplicate); duplicates = count dropped.
+    -1 lease lost, nothing changed.
+    -3 stale: the checkpoint is at or past ARGV[4]; the caller must re-read it and filter.
+]]
+-- @include holdsLease
+-- @include compareIds
+-- @include applyScore
+
+local streamKey, leaseKey, checkpointKey, lateKey, dlqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local group, token, prefix = ARGV[1], ARGV[2], ARGV[3]
+local firstNewId, lastId, streamTime, minId = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local dedupeHorizon = tonumber(ARGV[8])
+
+if not holdsLease(leaseKey, token) then
+  return -1
+end
+local checkpoint = redis.call('HGET', checkpointKey, 'id')
+if firstNewId ~= '' and checkpoint and compareIds(firstNewId, checkpoint) <= 0 then
+  return -3
+end
+
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+
+local cursor = 9
+local function nextArg()
+  local value = ARGV[cursor]
+  cursor = cursor + 1
+  return value
+end
+
+local ids = {}
+for i = 1, tonumber(nextArg()) do
+  ids[i] = nextArg()
+end
+
+local scores = {}
+local expired = {}
+for _ = 1, tonumber(nextArg()) do
+  local board, windowKey, userId, policy = nextArg(), nextArg(), nextArg(), nextArg()
+  local value, ts, expireAt = nextArg(), nextArg(), nextArg()
+  scores[#scores + 1] = applyScore(prefix, board, windowKey, userId, policy, value, ts, expireAt, expired)
+end
+
+local duplicates = 0
+local trimmed = {}
+for _ = 1, tonumber(nextArg()) do
+  local board, eventId, userId, policy = nextArg(), nextArg(), nextArg(), nextArg()
+  local value, ts = nextArg(), nextArg()
+  local dedupeKey = prefix .. 'dd:' .. board
+  if not trimmed[dedupeKey] then
+    redis.call('ZREMRANGEBYSCORE', dedupeKey, '-inf', now - dedupeHorizon)
+    trimmed[dedupeKey] = true
+  end
+  local fresh = redis.call('ZADD', dedupeKey, 'NX', now, eventId) == 1
+  if not fresh then
+    duplicates = duplicates + 1
+  end
+  for _ = 1, tonumber(nextArg()) do
+    local windowKey, expireAt = nextArg(), nextArg()
+    if fresh then
+      scores[#scores + 1] = applyScore(prefix, board, windowKey, userId, policy, value, ts, expireAt, expired)
+    else
+      scores[#scores + 1] = false
+    end
+  end
+end
+
+for _ = 1, tonumber(nextArg()) do
+  local entryId, board, userId, value, ts, window, windowStart =
+    nextArg(), nextArg(), nextArg(), nextArg(), nextArg(), nextArg(), nextArg()
+  redis.call('XADD', lateKey, 'MINID', '~', minId, '*', 'entry', entryId, 'b', board, 'u', userId,
+    'v', value, 't', ts, 'window', window, 'windowStart', windowStart, 'streamTime', streamTime)
+end
+
+for _ = 1, tonumber(nextArg()) do
+  local entryId, reason = nextArg(), nextArg()
+  local found = redis.call('XRANGE', streamKey, entryId, entryId)
+  if #found == 1 then
+    local fields = found[1][2]
+    fields[#fields + 1] = 'dlq.origin'
+    fields[#fields + 1] = entryId
+    fields[#fields + 1] = 'dlq.deliveries'
+    fields[#fields + 1] = '1'
+    fields[#fields + 1] = 'dlq.reason'
+    fields[#fields + 1] = reason
+    fields[#fields + 1] = 'dlq.at'
+    fields[#fields + 1] = tostring(now)
+    redis.call('XADD', dlqKey, 'MINID', '~', minId, '*', unpack(fields))
+  end
+end
+
+if (not checkpoint) or compareIds(lastId, checkpoint) > 0 then
+  redis.call('HSET', checkpointKey, 'id', lastId, 'streamTime', streamTime)
+end
+for i = 1, #ids, 1000 do
+  redis.call('XACK', streamKey, group, unpack(ids, i, math.min(i + 999, #ids)))
+end
+return { 1, scores, duplicates }

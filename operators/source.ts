@@ -1,0 +1,111 @@
+/**
+ * The pipeline's source: batches from a consumer-groups consumer, as an Observable, with entries
+ * already applied (at or below the partition checkpoint) filtered out and acknowledged.
+ */
+import { type Batch, type Consumer, compareIds, LeaseLostError } from 'redis-streams-consumer-groups';
+import { Observable } from 'rxjs';
+import type { CheckpointTracker } from './checkpoints.js';
+
+/** What the apply stage needs from the source: the checkpoints, and a way to free a batch. */
+export interface BatchSettler {
+  readonly checkpoints: CheckpointTracker;
+  /** Frees the in-flight slot of the batch that ends at `lastId` (acked by the apply script). */
+  settle(partition: number, lastId: string): void;
+  /** Gives a batch back for redelivery (its entries stay pending). */
+  giveBack(partition: number, lastId: string): void;
+}
+
+export interface ConsumerSource extends BatchSettler {
+  readonly batches: Observable<Batch>;
+}
+
+/**
+ * Reads a consumer's batches as an Observable.
+ *
+ * Backpressure comes from the consumer: it never has more than `maxInFlight` unsettled batches
+ * of a partition, and a batch is settled only when the apply stage has written it, so a slow
+ * pipeline slows the reads instead of filling memory. Entries at or below the partition's
+ * checkpoint (redelivered after a crash, already applied) are acknowledged and dropped here.
+ *
+ * ## Example
+ * ```ts
+ * import { Consumer } from 'redis-streams-consumer-groups';
+ * import { CheckpointTracker } from './checkpoints.js';
+ * import { fromConsumer } from './source.js';
+ * const consumer = new Consumer(redis, { name: 'lb', group: 'workers', partitions: 16 });
+ * await consumer.start();
+ * const source = fromConsumer(consumer, new CheckpointTracker(redis, 'lb'));
+ * source.batches.subscribe((batch) => source.settle(batch.partition, batch.lastId));
+ * ```
+ *
+ * @see parseEvents
+ * @see applyBatch
+ * @param consumer A started consumer.
+ * @param checkpoints The partitions' checkpoints.
+ * @return The batches, and the settle functions the apply stage calls.
+ */
+export function fromConsumer(consumer: Consumer, checkpoints: CheckpointTracker): ConsumerSource {
+  const inFlight = new Map<string, Batch>();
+  const take = (partition: number, lastId: string) => {
+    const key = `${partition}/${lastId}`;
+    const batch = inFlight.get(key);
+    inFlight.delete(key);
+    return batch;
+  };
+  consumer.on('revoked', (partition) => checkpoints.forget(partition));
+
+  const batches = new Observable<Batch>((subscriber) => {
+    let stopped = false;
+    void (async () => {
+      try {
+        for await (const batch of consumer) {
+          if (stopped) break;
+          const fresh = await withoutApplied(batch);
+          if (fresh) {
+            inFlight.set(`${fresh.partition}/${fresh.lastId}`, batch);
+            subscriber.next(fresh);
+          }
+        }
+        subscriber.complete();
+      } catch (error) {
+        subscriber.error(error);
+      }
+    })();
+    return () => {
+      stopped = true;
+    };
+  });
+
+  /** The batch without its already-applied entries (acknowledged here), or none if all were. */
+  async function withoutApplied(batch: Batch): Promise<Batch | undefined> {
+    const checkpoint = await checkpoints.get(batch.partition, batch.epoch, batch.redelivered);
+    if (compareIds(batch.firstId, checkpoint) > 0) return batch;
+    const fresh = batch.entries.filter((e) => compareIds(e.id, checkpoint) > 0);
+    try {
+      if (fresh.length === 0) {
+        await consumer.ack(batch);
+        return undefined;
+      }
+      const applied = batch.entries.filter((e) => compareIds(e.id, checkpoint) <= 0).map((e) => e.id);
+      await consumer.ackEntries(batch, applied);
+    } catch (error) {
+      // A lost lease leaves the entries to the next owner, which filters them the same way.
+      if (error instanceof LeaseLostError) return undefined;
+      throw error;
+    }
+    return { ...batch, entries: fresh, firstId: fresh[0]!.id };
+  }
+
+  return {
+    batches,
+    checkpoints,
+    settle(partition, lastId) {
+      const batch = take(partition, lastId);
+      if (batch) consumer.settle(batch);
+    },
+    giveBack(partition, lastId) {
+      const batch = take(partition, lastId);
+      if (batch) consumer.nack(batch);
+    },
+  };
+}
