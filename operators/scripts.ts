@@ -33,14 +33,13 @@ declare module 'ioredis' {
       dlq: string,
       args: (string | number)[],
     ): Result<ApplyReply, Context>;
-    localTop(scores: string, k: number, order: string): Result<string[], Context>;
     neighbours(
       scores: string,
       score: string,
       userId: string,
       n: number,
       order: string,
-    ): Result<[string[], string[]], Context>;
+    ): Result<[number, string[], string[]], Context>;
     writeSnapshot(snapshot: string, channel: string, ...args: string[]): Result<number, Context>;
   }
 }
