@@ -60,10 +60,10 @@ export class LeaderboardModel {
   }
 
   users(board: string, windowKey: string): Map<string, { score: number; ts: number }> {
-    let windows = this.scores.get(board);
-    if (!windows) this.scores.set(board, (windows = new Map()));
-    let users = windows.get(windowKey);
-    if (!users) windows.set(windowKey, (users = new Map()));
+    const windows = this.scores.get(board) ?? new Map<string, Map<string, { score: number; ts: number }>>();
+    this.scores.set(board, windows);
+    const users = windows.get(windowKey) ?? new Map<string, { score: number; ts: number }>();
+    windows.set(windowKey, users);
     return users;
   }
 
