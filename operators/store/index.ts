@@ -1,4 +1,7 @@
-/** The relational store: boards, profiles, friends and the archive of closed windows. The archive sink operator is `../archiveSink.js`. */
+/**
+ * The relational store: boards, profiles, friends and the archive of closed windows.
+ * The archive sink operator that writes to it is `../archiveSink.js`.
+ */
 export {
   archivedTop,
   archiveWindow,
