@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * `leaderboard serve|work|describe`: the server and the workers in one process (the default of
+ * `npm start`), or as separate processes sharing partitions, all configured by the environment.
+ */
+import { parseArgs } from 'node:util';
+import { leaderboardTopology } from '../topology/leaderboard.js';
+import { loadConfig } from './config.js';
+import { startService } from './main.js';
+import { RedisNotInstalledError } from './privateRedis.js';
+
+const USAGE = `usage: leaderboard <command> [options]
+
+commands:
+  serve [--workers N]   HTTP server, plus N worker pipelines in this process (default 1)
+  work                  a worker process only (run as many as you like)
+  describe              print the leaderboard topology
+
+environment: PORT, HOST, REDIS_URL, DATABASE_URL, PARTITIONS, API_KEYS, DATA_DIR, READS_REQUIRE_KEY,
+  HIGH_WATER_MARK, RATE_LIMIT_RPS, RETENTION_DAYS, REFRESH_MS, APPENDFSYNC, LOG_LEVEL`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values } = parseArgs({
+    args: rest,
+    options: { workers: { type: 'string' }, help: { type: 'boolean' } },
+    strict: true,
+  });
+  if (!command || values.help || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  if (command === 'describe') {
+    console.log(leaderboardTopology.describe());
+    return 0;
+  }
+  if (command !== 'serve' && command !== 'work') {
+    console.error(`unknown command '${command}'\n\n${USAGE}`);
+    return 1;
+  }
+  const workers = command === 'work' ? 1 : Number(values.workers ?? 1);
+  if (!Number.isInteger(workers) || workers < 0 || workers > 1) {
+    console.error('--workers must be 0 or 1 (run more `leaderboard work` processes to add workers)');
+    return 1;
+  }
+  const config = loadConfig();
+  const running = await startService(config, { workers, http: command === 'serve' });
+  if (running.url) {
+    console.log(
+      `\nLeaderboard is up: ${running.url}   (dashboard ${running.url}/   API ${running.url}/docs)`,
+    );
+    if (running.apiKey)
+      console.log(`API key (all scopes, kept in ${config.DATA_DIR}/api-key): ${running.apiKey}`);
+    const auth = running.apiKey
+      ? `-H 'Authorization: Bearer ${running.apiKey}' `
+      : `-H 'Authorization: Bearer <key>' `;
+    console.log(
+      `Try: curl -X POST ${running.url}/v1/boards/global/events ${auth}-H 'Content-Type: application/json' -d '{"userId":"ann","value":10}'`,
+    );
+    console.log(`     curl ${running.url}/v1/boards/global/top\n`);
+  } else {
+    console.log(`worker running on partitions shared with other workers (${config.PARTITIONS} partitions)`);
+  }
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      console.log(`\n${signal}: stopping gracefully…`);
+      void running.stop().then(resolve);
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    if (
+      error instanceof RedisNotInstalledError ||
+      (error instanceof Error && error.message.startsWith('invalid configuration'))
+    ) {
+      console.error(error.message);
+    } else {
+      console.error(error);
+    }
+    process.exit(1);
+  },
+);

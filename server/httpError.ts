@@ -1,0 +1,28 @@
+/**
+ * The one HTTP error type: a status, a kebab-case code and a message a person can act on, always
+ * answered as `{"error": {"code", "message"}}` (API.md).
+ */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = status;
+    this.code = code;
+    this.headers = headers;
+  }
+
+  toJSON() {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+/** A dependency (Redis, the database) is down: 503 with Retry-After. */
+export function unavailable(what: string, retryAfterSeconds = 1): HttpError {
+  return new HttpError(503, 'unavailable', `${what} is unavailable; retry shortly`, {
+    'Retry-After': String(retryAfterSeconds),
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * Starts the service: Redis (given, or a private child), the relational store (PostgreSQL, or
+ * embedded PGlite), the workers, and the HTTP server; stops them gracefully on SIGTERM/SIGINT.
+ */
+import { join } from 'node:path';
+import { type ServerType, serve } from '@hono/node-server';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import type { RedisServerHandle } from '../loadtest/harness/redisServer.js';
+import { openDatabase } from '../operators/store/database.js';
+import { LeaderboardWorkers } from '../topology/runner.js';
+import { generatedApiKey } from './apiKeyFile.js';
+import { createApp } from './app.js';
+import { type ApiKey, parseApiKeys } from './auth/apiKeys.js';
+import type { Config } from './config.js';
+import { startPrivateRedis } from './privateRedis.js';
+import { createServices, type Services } from './services.js';
+import { WindowArchiver } from './windowArchiver.js';
+
+export interface StartOptions {
+  /** Worker pipelines to run in this process (0 or 1; more processes share partitions). */
+  workers: number;
+  /** Serve HTTP (false for `leaderboard work`). */
+  http: boolean;
+}
+
+export interface RunningService {
+  url?: string;
+  apiKey?: string;
+  services: Services;
+  stop(): Promise<void>;
+}
+
+export async function startService(config: Config, options: StartOptions): Promise<RunningService> {
+  const log = pino({ level: config.LOG_LEVEL });
+  let privateRedis: RedisServerHandle | undefined;
+  let redisUrl = config.REDIS_URL;
+  if (!redisUrl) {
+    privateRedis = await startPrivateRedis(config.DATA_DIR, config.APPENDFSYNC);
+    redisUrl = privateRedis.url;
+    log.info({ url: redisUrl, dir: privateRedis.dir }, 'started a private redis-server (AOF on)');
+  }
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection error'));
+  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: join(config.DATA_DIR, 'pglite') });
+
+  let keys: ApiKey[];
+  let apiKey: string | undefined;
+  if (config.API_KEYS) {
+    keys = parseApiKeys(config.API_KEYS);
+  } else {
+    apiKey = generatedApiKey(config.DATA_DIR).key;
+    keys = parseApiKeys(`${apiKey}=ingest+admin+read`);
+  }
+
+  const services = await createServices({ config, redis, db, keys });
+  if (options.workers > 0) {
+    services.workers = new LeaderboardWorkers({
+      redis,
+      boards: services.boards,
+      name: config.KEY_PREFIX,
+      partitions: config.PARTITIONS,
+      refreshMs: config.REFRESH_MS,
+      retentionMs: config.RETENTION_DAYS * 86_400_000,
+      registry: services.registry,
+      onError: (error) =>
+        log.warn({ err: error instanceof Error ? error.message : String(error) }, 'worker error'),
+    });
+    await services.workers.start();
+  }
+  const archiver = new WindowArchiver(services, (error) =>
+    log.warn({ err: String(error) }, 'archive failed; will retry'),
+  );
+  archiver.start();
+
+  let server: ServerType | undefined;
+  let url: string | undefined;
+  if (options.http) {
+    const app = createApp(services, {
+      onServerError: (error) => log.error({ err: error }, 'request failed'),
+    });
+    server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    url = `http://${config.HOST}:${port}`;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      archiver.stop();
+      await new Promise<void>((resolve) => {
+        if (!server) return resolve();
+        server.close(() => resolve());
+        // Live (SSE) connections never end by themselves.
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await services.workers?.stop();
+      await services.close();
+      await db.close();
+      await redis.quit().catch(() => redis.disconnect());
+      await privateRedis?.stop();
+    })();
+    return stopping;
+  };
+  return { url, apiKey, services, stop };
+}

@@ -1,0 +1,52 @@
+/** Board listing and creation (admin scope). */
+import { Hono } from 'hono';
+import { saveBoard } from '../../operators/store/boards.js';
+import { BoardConflictError, boardConfigSchema } from '../../topology/boards.js';
+import { requireScope } from '../auth/index.js';
+import { HttpError } from '../httpError.js';
+import { rateLimit } from '../rateLimit/index.js';
+import type { Services } from '../services.js';
+import { parseBody } from '../validation.js';
+import { readJson } from './http.js';
+
+export function boardRoutes(services: Services): Hono {
+  const app = new Hono();
+  const admin = requireScope({ keys: services.keys, scope: 'admin' });
+  const readers = requireScope({
+    keys: services.keys,
+    scope: 'read',
+    required: services.config.READS_REQUIRE_KEY,
+  });
+  const limit = rateLimit({ perSecond: services.config.RATE_LIMIT_RPS });
+
+  app.get('/v1/boards', readers, limit, async (c) => {
+    await services.boards.load();
+    return c.json({ boards: services.boards.list() });
+  });
+
+  app.put('/v1/boards/:board', admin, limit, async (c) => {
+    const id = c.req.param('board');
+    const body = await readJson(c);
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new HttpError(400, 'invalid-body', 'the body must be a JSON object (a BoardConfig)');
+    }
+    const input = body as Record<string, unknown>;
+    if (input.id !== undefined && input.id !== id) {
+      throw new HttpError(
+        400,
+        'invalid-body',
+        `id in the body ('${String(input.id)}') differs from the path ('${id}')`,
+      );
+    }
+    const config = parseBody(boardConfigSchema, { ...input, id });
+    try {
+      const { created, board } = await services.boards.put(config);
+      await saveBoard(services.db, board);
+      return c.json(board, created ? 201 : 200);
+    } catch (error) {
+      if (error instanceof BoardConflictError) throw new HttpError(409, 'board-conflict', error.message);
+      throw error;
+    }
+  });
+  return app;
+}

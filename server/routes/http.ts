@@ -1,0 +1,76 @@
+/** Helpers the routes share: JSON bodies, boards from the path, window instances, profiles. */
+import type { Context } from 'hono';
+import type { RankedEntry } from '../../operators/ranking.js';
+import { windowKey } from '../../operators/stateKeys.js';
+import type { Profile } from '../../operators/store/profiles.js';
+import { windowFor } from '../../operators/timeWindows.js';
+import type { BoardConfig, WindowName } from '../../operators/types.js';
+import { HttpError } from '../httpError.js';
+import type { Services } from '../services.js';
+import { intParam, windowParam } from '../validation.js';
+
+/** The request's JSON body: 415 when it is not JSON, 400 when it does not parse. */
+export async function readJson(c: Context): Promise<unknown> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type.trim())) {
+    throw new HttpError(
+      415,
+      'unsupported-media-type',
+      'send the body as JSON with "Content-Type: application/json"',
+    );
+  }
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, 'invalid-json', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** The board named in the path, or 404. */
+export function boardFrom(services: Services, id: string): BoardConfig {
+  const board = services.boards.get(id);
+  if (!board) throw new HttpError(404, 'unknown-board', `there is no board '${id}'`);
+  return board;
+}
+
+/** As `boardFrom`, reloading the registry once in case another process just created the board. */
+export async function freshBoardFrom(services: Services, id: string): Promise<BoardConfig> {
+  if (!services.boards.get(id)) await services.boards.knowsAll([id]);
+  return boardFrom(services, id);
+}
+
+export interface WindowInstance {
+  window: WindowName;
+  windowStart: number;
+  windowEnd: number;
+  key: string;
+}
+
+/** The window instance a read asks for: `window` (default all) containing `at` (default now). */
+export function windowFrom(c: Context, board: BoardConfig): WindowInstance {
+  const window = windowParam(c.req.query('window'), board.windows);
+  const at = intParam(c.req.query('at'), 'at', 0, Number.MAX_SAFE_INTEGER, Date.now());
+  const ref = windowFor(window, at);
+  return { window, windowStart: ref.start, windowEnd: ref.end, key: windowKey(window, ref.start) };
+}
+
+export type EntryWithProfile = RankedEntry & { profile?: { name: string; avatarUrl: string | null } };
+
+/** Attaches profiles to entries, with one batched lookup through the cache. */
+export async function withProfiles(
+  services: Services,
+  entries: readonly RankedEntry[],
+): Promise<EntryWithProfile[]> {
+  if (entries.length === 0) return [];
+  // Profiles decorate a read; when the store is down the read still answers, without them.
+  const profiles = await services.profiles
+    .get(entries.map((e) => e.userId))
+    .catch(() => new Map<string, Profile>());
+  return entries.map((entry) => {
+    const profile = profiles.get(entry.userId);
+    return profile
+      ? { ...entry, profile: { name: profile.name, avatarUrl: profile.avatarUrl } }
+      : { ...entry };
+  });
+}

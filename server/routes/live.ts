@@ -1,0 +1,54 @@
+/**
+ * Live updates: Server-Sent Events with the new top-K whenever the snapshot's version changes.
+ * Every client of a process shares the one Redis subscription of the snapshot cache.
+ */
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { requireScope } from '../auth/index.js';
+import { rateLimit } from '../rateLimit/index.js';
+import type { Services } from '../services.js';
+import { intParam } from '../validation.js';
+import { boardFrom, windowFrom } from './http.js';
+import { topBody } from './reads.js';
+
+export interface LiveOptions {
+  /** Interval of heartbeat comments, ms. Default 15,000. */
+  heartbeatMs?: number;
+}
+
+export function liveRoutes(services: Services, options: LiveOptions = {}): Hono {
+  const app = new Hono();
+  const readers = requireScope({
+    keys: services.keys,
+    scope: 'read',
+    required: services.config.READS_REQUIRE_KEY,
+  });
+  const limit = rateLimit({ perSecond: services.config.RATE_LIMIT_RPS });
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+
+  app.get('/v1/boards/:board/live', readers, limit, (c) => {
+    const board = boardFrom(services, c.req.param('board'));
+    const window = windowFrom(c, board);
+    const k = intParam(c.req.query('k'), 'k', 1, 1000, board.topK);
+    return streamSSE(c, async (stream) => {
+      let lastVersion = -1;
+      let sending = Promise.resolve();
+      const send = () => {
+        sending = sending.then(async () => {
+          const body = await topBody(services, board, window, k);
+          if (body.version === lastVersion) return;
+          lastVersion = body.version;
+          await stream.writeSSE({ event: 'top', id: String(body.version), data: JSON.stringify(body) });
+        });
+        return sending;
+      };
+      const stop = services.snapshots.listen(board.id, window.key, () => void send().catch(() => {}));
+      const heartbeat = setInterval(() => void stream.write(': heartbeat\n\n').catch(() => {}), heartbeatMs);
+      await send();
+      await new Promise<void>((resolve) => stream.onAbort(resolve));
+      clearInterval(heartbeat);
+      stop();
+    });
+  });
+  return app;
+}

@@ -1,0 +1,98 @@
+/** Reads: top-K from the snapshot, a user's standing, the users around a user, friends. */
+import { Hono } from 'hono';
+import { archivedTop } from '../../operators/store/archivedWindows.js';
+import type { BoardConfig } from '../../operators/types.js';
+import { requireScope } from '../auth/index.js';
+import { HttpError } from '../httpError.js';
+import { rateLimit } from '../rateLimit/index.js';
+import type { Services } from '../services.js';
+import { intParam, userIdSchema } from '../validation.js';
+import { boardFrom, type WindowInstance, windowFrom, withProfiles } from './http.js';
+
+export function readRoutes(services: Services): Hono {
+  const app = new Hono();
+  const readers = requireScope({
+    keys: services.keys,
+    scope: 'read',
+    required: services.config.READS_REQUIRE_KEY,
+  });
+  const limit = rateLimit({ perSecond: services.config.RATE_LIMIT_RPS });
+
+  app.get('/v1/boards/:board/top', readers, limit, async (c) => {
+    const board = boardFrom(services, c.req.param('board'));
+    const window = windowFrom(c, board);
+    const k = intParam(c.req.query('k'), 'k', 1, 1000, board.topK);
+    return c.json(await topBody(services, board, window, k));
+  });
+
+  app.get('/v1/boards/:board/users/:userId', readers, limit, async (c) => {
+    const board = boardFrom(services, c.req.param('board'));
+    const userId = userFrom(c.req.param('userId'));
+    const window = windowFrom(c, board);
+    const standing = await services.queries.standing(board.id, window.key, board.order, userId);
+    if (!standing) throw noScore(userId, board, window);
+    return c.json(standing);
+  });
+
+  app.get('/v1/boards/:board/users/:userId/around', readers, limit, async (c) => {
+    const board = boardFrom(services, c.req.param('board'));
+    const userId = userFrom(c.req.param('userId'));
+    const window = windowFrom(c, board);
+    const n = intParam(c.req.query('n'), 'n', 1, 100, 5);
+    const entries = await services.queries.around(board.id, window.key, board.order, userId, n);
+    if (!entries) throw noScore(userId, board, window);
+    return c.json({
+      board: board.id,
+      window: window.window,
+      windowStart: window.windowStart,
+      entries: await withProfiles(services, entries),
+    });
+  });
+
+  app.get('/v1/boards/:board/users/:userId/friends', readers, limit, async (c) => {
+    const board = boardFrom(services, c.req.param('board'));
+    const userId = userFrom(c.req.param('userId'));
+    const window = windowFrom(c, board);
+    const k = intParam(c.req.query('k'), 'k', 1, 1000, 100);
+    const entries = await services.friends.rank(board.id, window.key, board.order, userId, k);
+    return c.json({
+      board: board.id,
+      window: window.window,
+      windowStart: window.windowStart,
+      entries: await withProfiles(services, entries),
+    });
+  });
+  return app;
+}
+
+/** The body of `/top` (and of each live `top` event). */
+export async function topBody(services: Services, board: BoardConfig, window: WindowInstance, k: number) {
+  const snapshot = await services.snapshots.get(board.id, window.key);
+  let entries = snapshot?.entries ?? [];
+  const closed = window.windowEnd + board.graceSeconds * 1000 <= Date.now();
+  if (!snapshot && closed)
+    entries = await archivedTop(services.db, board.id, window.window, window.windowStart, 1000);
+  return {
+    board: board.id,
+    window: window.window,
+    windowStart: window.windowStart,
+    version: snapshot?.version ?? 0,
+    updatedAt: snapshot?.updatedAt ?? null,
+    entries: await withProfiles(services, entries.slice(0, k)),
+  };
+}
+
+function userFrom(raw: string): string {
+  const result = userIdSchema.safeParse(raw);
+  if (!result.success)
+    throw new HttpError(400, 'invalid-user-id', `userId ${result.error.issues[0]?.message ?? 'is invalid'}`);
+  return raw;
+}
+
+function noScore(userId: string, board: BoardConfig, window: WindowInstance): HttpError {
+  return new HttpError(
+    404,
+    'unknown-user',
+    `user '${userId}' has no score on board '${board.id}' in the ${window.window} window starting ${new Date(window.windowStart).toISOString()}`,
+  );
+}

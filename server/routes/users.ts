@@ -1,0 +1,47 @@
+/** Profiles and friend lists (ingest scope); both live in the relational store. */
+import { Hono } from 'hono';
+import { setFriends } from '../../operators/store/friends.js';
+import { setProfile } from '../../operators/store/profiles.js';
+import { requireScope } from '../auth/index.js';
+import { HttpError } from '../httpError.js';
+import { rateLimit } from '../rateLimit/index.js';
+import type { Services } from '../services.js';
+import { friendsSchema, parseBody, profileSchema, userIdSchema } from '../validation.js';
+import { readJson } from './http.js';
+
+export function userRoutes(services: Services): Hono {
+  const app = new Hono();
+  const ingest = requireScope({ keys: services.keys, scope: 'ingest' });
+  const limit = rateLimit({ perSecond: services.config.RATE_LIMIT_RPS });
+
+  app.put('/v1/users/:userId/profile', ingest, limit, async (c) => {
+    const userId = pathUser(c.req.param('userId'));
+    const body = parseBody(profileSchema, await readJson(c));
+    const profile = await setProfile(services.db, userId, {
+      name: body.name,
+      avatarUrl: body.avatarUrl ?? null,
+    });
+    services.profiles.invalidate(userId);
+    return c.json({ userId, ...profile });
+  });
+
+  app.put('/v1/users/:userId/friends', ingest, limit, async (c) => {
+    const userId = pathUser(c.req.param('userId'));
+    const body = parseBody(friendsSchema, await readJson(c));
+    const friends = await setFriends(
+      services.db,
+      userId,
+      body.friends.filter((f) => f !== userId),
+    );
+    services.friends.invalidate(userId);
+    return c.json({ userId, friends });
+  });
+  return app;
+}
+
+function pathUser(raw: string): string {
+  const result = userIdSchema.safeParse(raw);
+  if (!result.success)
+    throw new HttpError(400, 'invalid-user-id', `userId ${result.error.issues[0]?.message ?? 'is invalid'}`);
+  return raw;
+}

@@ -1,0 +1,127 @@
+/**
+ * Everything the routes use, built once per process: Redis, the relational store, boards, the
+ * event writer, queries, caches and metrics. Routes never touch Redis keys themselves.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { membersKey, StreamAdmin } from 'redis-streams-consumer-groups';
+import type { Database } from '../operators/store/database.js';
+import { ProfileCache } from '../operators/store/profileCache.js';
+import { BoardRegistry } from '../topology/boards.js';
+import { DEFAULTS } from '../topology/defaults.js';
+import { EventWriter } from '../topology/eventWriter.js';
+import { pipelineMetrics } from '../topology/metrics.js';
+import { LeaderboardQueries } from '../topology/queries.js';
+import type { LeaderboardWorkers } from '../topology/runner.js';
+import type { ApiKey } from './auth/apiKeys.js';
+import type { Config } from './config.js';
+import { FriendsRanking } from './friendsRanking.js';
+import { SnapshotCache } from './snapshotCache.js';
+
+export interface ServerMetrics {
+  requests: Counter<'route' | 'status'>;
+  eventsAccepted: Counter;
+}
+
+export interface Services {
+  config: Config;
+  redis: Redis | Cluster;
+  db: Database;
+  keys: ApiKey[];
+  boards: BoardRegistry;
+  writer: EventWriter;
+  queries: LeaderboardQueries;
+  snapshots: SnapshotCache;
+  profiles: ProfileCache;
+  friends: FriendsRanking;
+  registry: Registry;
+  metrics: ServerMetrics;
+  admin: StreamAdmin;
+  /** Workers running in this process, if any. */
+  workers?: LeaderboardWorkers;
+  close(): Promise<void>;
+}
+
+export interface ServicesInput {
+  config: Config;
+  redis: Redis | Cluster;
+  db: Database;
+  keys: ApiKey[];
+  registry?: Registry;
+}
+
+export async function createServices(input: ServicesInput): Promise<Services> {
+  const { config, redis, db, keys } = input;
+  const name = config.KEY_PREFIX;
+  const registry = input.registry ?? new Registry();
+  if (!input.registry) collectDefaultMetrics({ register: registry });
+  const boards = new BoardRegistry(redis, name);
+  await boards.load();
+  const queries = new LeaderboardQueries(redis, { name, partitions: config.PARTITIONS });
+  const snapshots = new SnapshotCache(queries, name);
+  await snapshots.start(redis);
+  const writer = new EventWriter(redis, {
+    name,
+    partitions: config.PARTITIONS,
+    highWaterMark: config.HIGH_WATER_MARK,
+    retentionMs: config.RETENTION_DAYS * 86_400_000,
+  });
+  const admin = new StreamAdmin(redis, { name, group: DEFAULTS.group, partitions: config.PARTITIONS });
+  await admin.ensureGroups();
+  const friends = new FriendsRanking(db, queries, { threshold: config.FRIENDS_PRECOMPUTE_THRESHOLD });
+  const pipeline = pipelineMetrics(registry);
+  const metrics: ServerMetrics = {
+    requests: new Counter({
+      name: 'lb_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
+    eventsAccepted: new Counter({
+      name: 'lb_ingest_events_total',
+      help: 'Events accepted (202)',
+      registers: [registry],
+    }),
+  };
+  // Lag and pending are read from Redis when Prometheus scrapes, not on a timer.
+  const lagGauge = pipeline.lag as unknown as { collect?: () => Promise<void> };
+  lagGauge.collect = async () => {
+    const info = await admin.groupInfo();
+    for (const p of info) {
+      pipeline.lag.set({ partition: String(p.partition) }, p.lag ?? p.length);
+      pipeline.pending.set({ partition: String(p.partition) }, p.pending);
+    }
+  };
+  return {
+    config,
+    redis,
+    db,
+    keys,
+    boards,
+    writer,
+    queries,
+    snapshots,
+    profiles: new ProfileCache(db),
+    friends,
+    registry,
+    metrics,
+    admin,
+    async close() {
+      writer.close();
+      friends.close();
+      await snapshots.stop();
+    },
+  };
+}
+
+/** Whether any worker process of the group is alive (its heartbeat is in the members set). */
+export async function workersAlive(services: Services): Promise<boolean> {
+  if (services.workers) return true;
+  const now = Date.now();
+  const live = await services.redis.zrangebyscore(
+    membersKey(services.config.KEY_PREFIX, DEFAULTS.group),
+    now,
+    '+inf',
+  );
+  return live.length > 0;
+}

@@ -1,0 +1,115 @@
+/**
+ * The contract's input rules (API.md) as zod schemas, and the conversion of their failures into
+ * 400 errors that name the field (and, in a batch, the event's index).
+ */
+import { z } from 'zod';
+import { BOARD_ID, CONTROL_CHARACTERS } from '../operators/eventCodec.js';
+import { WINDOW_NAMES, type WindowName } from '../operators/types.js';
+import { HttpError } from './httpError.js';
+
+/** How far ahead of the server's clock an event time may be (clock skew between clients). */
+export const MAX_FUTURE_MS = 86_400_000;
+
+const codePoints = (s: string) => [...s].length;
+
+export const userIdSchema = z
+  .string({ error: 'must be a string' })
+  .refine((s) => codePoints(s) >= 1 && codePoints(s) <= 128, 'must be 1 to 128 characters')
+  .refine((s) => !CONTROL_CHARACTERS.test(s), 'must not contain control characters');
+
+const eventFields = {
+  userId: userIdSchema,
+  value: z.number({ error: 'must be a number' }).refine(Number.isFinite, 'must be a finite number'),
+  ts: z
+    .number({ error: 'must be epoch milliseconds (a number)' })
+    .int('must be whole epoch milliseconds')
+    .min(0, 'must not be negative')
+    .refine((ts) => ts <= Date.now() + MAX_FUTURE_MS, 'must not be more than 24 hours in the future')
+    .optional(),
+  eventId: z
+    .string({ error: 'must be a string' })
+    .refine((s) => codePoints(s) >= 1 && codePoints(s) <= 128, 'must be 1 to 128 characters')
+    .refine((s) => !CONTROL_CHARACTERS.test(s), 'must not contain control characters')
+    .optional(),
+};
+
+export const singleEventSchema = z.strictObject(eventFields);
+export const batchEventSchema = z.strictObject({
+  board: z
+    .string({ error: 'must be a string' })
+    .regex(BOARD_ID, 'must be a board id (^[a-z0-9][a-z0-9_-]{0,63}$)'),
+  ...eventFields,
+});
+export const MAX_BATCH = 10_000;
+export const batchSchema = z.strictObject({
+  events: z
+    .array(z.unknown(), { error: 'must be an array of events' })
+    .min(1, 'must hold at least 1 event')
+    .max(MAX_BATCH, `must hold at most ${MAX_BATCH} events`),
+});
+
+export const profileSchema = z.strictObject({
+  name: z
+    .string({ error: 'must be a string' })
+    .refine((s) => codePoints(s.trim()) >= 1 && codePoints(s) <= 100, 'must be 1 to 100 characters')
+    .refine((s) => !CONTROL_CHARACTERS.test(s), 'must not contain control characters'),
+  avatarUrl: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .max(2048, 'must be at most 2048 characters')
+    .nullable()
+    .optional(),
+});
+
+export const MAX_FRIENDS = 10_000;
+export const friendsSchema = z.strictObject({
+  friends: z.array(userIdSchema).max(MAX_FRIENDS, `must hold at most ${MAX_FRIENDS} ids`),
+});
+
+/** Parses a body with a schema or throws a 400 naming what is wrong. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown, code = 'invalid-body', prefix = ''): T {
+  const result = schema.safeParse(body, { reportInput: true });
+  if (result.success) return result.data;
+  throw new HttpError(400, code, describeIssues(result.error, prefix));
+}
+
+export function describeIssues(error: z.ZodError, prefix = ''): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+      if (issue.code === 'unrecognized_keys')
+        return `${path ? `${path}: ` : ''}unknown field(s) ${issue.keys.join(', ')}`;
+      if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: is required`;
+      return `${path || 'body'}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+/** An integer query parameter in [min, max], or the default when absent. */
+export function intParam(
+  raw: string | undefined,
+  name: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw))
+    throw new HttpError(400, 'invalid-query', `${name} must be an integer from ${min} to ${max}`);
+  const value = Number(raw);
+  if (value < min || value > max)
+    throw new HttpError(400, 'invalid-query', `${name} must be an integer from ${min} to ${max}`);
+  return value;
+}
+
+/** The `window` query parameter: one of the board's windows; default `all` (or its first). */
+export function windowParam(raw: string | undefined, kept: readonly WindowName[]): WindowName {
+  if (raw === undefined || raw === '') return kept.includes('all') ? 'all' : kept[0]!;
+  if (!WINDOW_NAMES.includes(raw as WindowName)) {
+    throw new HttpError(400, 'invalid-query', `window must be one of ${WINDOW_NAMES.join(', ')}`);
+  }
+  if (!kept.includes(raw as WindowName)) {
+    throw new HttpError(400, 'invalid-query', `this board keeps only the windows ${kept.join(', ')}`);
+  }
+  return raw as WindowName;
+}

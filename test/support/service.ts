@@ -1,0 +1,87 @@
+/**
+ * The real service for tests: the test run's redis-server under a fresh key prefix, an in-memory
+ * PGlite database, optional in-process workers, and the Hono app (call `app.request(...)`, no
+ * socket) or a listening server.
+ */
+import { type ServerType, serve } from '@hono/node-server';
+import { Redis } from 'ioredis';
+import { openDatabase } from '../../operators/store/database.js';
+import { LeaderboardWorkers } from '../../topology/runner.js';
+import { createApp } from '../../server/app.js';
+import { parseApiKeys } from '../../server/auth/apiKeys.js';
+import { type Config, loadConfig } from '../../server/config.js';
+import { createServices, type Services } from '../../server/services.js';
+import { dropKeys, redisUrl, uniqueName } from './redis.js';
+
+export const TEST_KEYS = {
+  admin: 'test-admin-key',
+  ingest: 'test-ingest-key',
+  read: 'test-read-key',
+};
+
+export interface TestService {
+  services: Services;
+  app: ReturnType<typeof createApp>;
+  config: Config;
+  redis: Redis;
+  /** Starts a listening server on a free port; resolves with its base URL. */
+  listen(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startTestService(
+  options: { workers?: boolean; env?: Record<string, string> } = {},
+): Promise<TestService> {
+  const prefix = uniqueName('svc');
+  const config = loadConfig({
+    REDIS_URL: redisUrl(),
+    PARTITIONS: '4',
+    KEY_PREFIX: prefix,
+    API_KEYS: `${TEST_KEYS.admin}=ingest+admin+read,${TEST_KEYS.ingest}=ingest,${TEST_KEYS.read}=read`,
+    REFRESH_MS: '20',
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  });
+  const redis = new Redis(config.REDIS_URL!);
+  const db = await openDatabase({});
+  const services = await createServices({ config, redis, db, keys: parseApiKeys(config.API_KEYS!) });
+  if (options.workers) {
+    services.workers = new LeaderboardWorkers({
+      redis,
+      boards: services.boards,
+      name: prefix,
+      partitions: config.PARTITIONS,
+      refreshMs: config.REFRESH_MS,
+      registry: services.registry,
+      consumer: { leaseMs: 2000, blockMs: 20 },
+    });
+    await services.workers.start();
+  }
+  const app = createApp(services, { live: { heartbeatMs: 500 } });
+  let server: ServerType | undefined;
+  return {
+    services,
+    app,
+    config,
+    redis,
+    async listen() {
+      server = await new Promise<ServerType>((resolve) => {
+        const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+      });
+      const address = server.address();
+      return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    },
+    async stop() {
+      if (server) {
+        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        await closing;
+      }
+      await services.workers?.stop();
+      await services.close();
+      await db.close();
+      await dropKeys(redis, prefix);
+      await redis.quit();
+    },
+  };
+}
