@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import type { RedisServerHandle } from '../loadtest/harness/redisServer.js';
 import { openDatabase } from '../operators/store/database.js';
 import { LeaderboardWorkers } from '../topology/runner.js';
 import { generatedApiKey } from './apiKeyFile.js';
@@ -14,6 +13,7 @@ import { createApp } from './app.js';
 import { type ApiKey, parseApiKeys } from './auth/apiKeys.js';
 import type { Config } from './config.js';
 import { startPrivateRedis } from './privateRedis.js';
+import type { RedisServerHandle } from './redisServerProcess.js';
 import { createServices, type Services } from './services.js';
 import { WindowArchiver } from './windowArchiver.js';
 

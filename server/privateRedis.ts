@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type RedisServerHandle, startRedisServer } from '../loadtest/harness/redisServer.js';
+import { type RedisServerHandle, startRedisServer } from './redisServerProcess.js';
 
 export class RedisNotInstalledError extends Error {
   constructor() {

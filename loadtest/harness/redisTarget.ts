@@ -4,7 +4,7 @@
  * at the end, also on Ctrl-C.
  */
 import { Redis } from 'ioredis';
-import { type RedisServerHandle, startRedisServer } from './redisServer.js';
+import { type RedisServerHandle, startRedisServer } from '../../server/redisServerProcess.js';
 
 export interface RedisTarget {
   url: string;

@@ -1,7 +1,8 @@
 /**
- * Starts and stops a private `redis-server` (the Debian binary) on a free port with its own
- * temporary directory, without persistence. Used by the benchmark runner, and (re-exported from
- * `test/support/redisServer.ts`) by the test setup and the crash drills that restart Redis.
+ * Starts and stops a `redis-server` child process (the Debian binary) on a free port, in its own
+ * directory. Without extra arguments it keeps nothing on disk; `npm start` adds AOF. Used by the
+ * service's private Redis, the benchmark runner, and (re-exported from `test/support/redisServer.ts`)
+ * the test setup and the drills that restart Redis.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
