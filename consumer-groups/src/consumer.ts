@@ -40,6 +40,11 @@ export interface ConsumerOptions {
   maxInFlight?: number;
   /** Where a new group starts: `0` (everything retained, default) or `$` (new entries only). */
   startId?: string;
+  /**
+   * Wait before redelivering entries given back by `nack`, ms; doubled after each failure in a
+   * row, up to 32 times. Default 100. Keeps a passing outage from using up `maxDeliveries`.
+   */
+  redeliveryDelayMs?: number;
 }
 
 /** A micro-batch of one partition, read under one lease epoch. */
@@ -79,6 +84,10 @@ interface PartitionState {
   /** After a failed batch, pending entries are redelivered one by one to isolate the poison. */
   isolate: boolean;
   cursor: string;
+  /** Failures in a row (nacks without a success since), for the redelivery backoff. */
+  failures: number;
+  /** Local time before which given-back entries are not redelivered. */
+  retryAt: number;
   wake?: () => void;
   loop?: Promise<void>;
 }
@@ -90,6 +99,7 @@ const DEFAULTS = {
   maxDeliveries: 5,
   maxInFlight: 2,
   startId: '0',
+  redeliveryDelayMs: 100,
 };
 
 /**
@@ -201,7 +211,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
    * fenced script acknowledged the entries atomically with its writes.
    */
   settle(batch: Batch): void {
-    this.release(this.stateOf(batch));
+    const state = this.stateOf(batch);
+    state.failures = 0;
+    this.release(state);
   }
 
   /**
@@ -214,6 +226,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       state.recovering = true;
       state.isolate = true;
       state.cursor = '0-0';
+      state.retryAt = Date.now() + this.options.redeliveryDelayMs * 2 ** Math.min(state.failures, 5);
+      state.failures++;
     }
     this.release(state);
   }
@@ -350,6 +364,8 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       recovering: true,
       isolate: false,
       cursor: '0-0',
+      failures: 0,
+      retryAt: 0,
     };
     this.owned.set(partition, state);
     this.emit('assigned', partition, epoch);
@@ -400,7 +416,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         this.lose(state);
         break;
       }
-      const mustWait = state.inFlight >= this.options.maxInFlight || (state.recovering && state.inFlight > 0);
+      const mustWait =
+        state.inFlight >= this.options.maxInFlight ||
+        (state.recovering && (state.inFlight > 0 || Date.now() < state.retryAt));
       if (mustWait) {
         await this.waitForSlot(state);
         continue;
@@ -613,6 +631,9 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 }
 
 function validate(options: Required<ConsumerOptions>): void {
+  if (!Number.isFinite(options.redeliveryDelayMs) || options.redeliveryDelayMs < 0) {
+    throw new InvalidOptionError('redeliveryDelayMs', 'a non-negative number', options.redeliveryDelayMs);
+  }
   const positive: (keyof ConsumerOptions)[] = [
     'partitions',
     'batchSize',

@@ -46,6 +46,16 @@ export class Producer {
     if (!Number.isInteger(options.partitions) || options.partitions < 1) {
       throw new InvalidOptionError('partitions', 'a positive integer', options.partitions);
     }
+    // Braces would break the `{name:p}` hash tags that keep a partition's keys in one slot.
+    if (!/^[^{}\s]+$/.test(options.name)) {
+      throw new InvalidOptionError('name', 'a non-empty string without braces or spaces', options.name);
+    }
+    if (
+      options.retentionMs !== undefined &&
+      !(Number.isFinite(options.retentionMs) && options.retentionMs > 0)
+    ) {
+      throw new InvalidOptionError('retentionMs', 'a positive number of milliseconds', options.retentionMs);
+    }
     this.name = options.name;
     this.partitions = options.partitions;
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;

@@ -77,4 +77,32 @@ describe('dead letters', () => {
     await consumer.close();
     await running;
   });
+
+  it('does not dead-letter healthy entries when every handler call fails for a short while', async () => {
+    const producer = new Producer(redis, { name, partitions: 2 });
+    await producer.append(
+      Array.from({ length: 300 }, (_, i) => ({ key: `u${i}`, fields: { i: String(i) } })),
+    );
+    consumer = new Consumer(redis, {
+      name,
+      group: 'g',
+      partitions: 2,
+      maxDeliveries: 4,
+      blockMs: 20,
+      batchSize: 50,
+    });
+    consumer.on('error', () => {});
+    await consumer.start();
+    const outageEnds = Date.now() + 300;
+    const done = new Set<string>();
+    const running = consumer.run(async (batch) => {
+      if (Date.now() < outageEnds) throw new Error('downstream unavailable');
+      for (const entry of batch.entries) done.add(entry.fields.i!);
+    });
+    await waitUntil(() => done.size === 300, 20_000, 'every entry handled after the outage');
+    const admin = new StreamAdmin(redis, { name, group: 'g', partitions: 2 });
+    expect(await admin.allDeadLetters()).toEqual([]);
+    await consumer.close();
+    await running;
+  });
 });

@@ -82,5 +82,9 @@ describe('produce and consume across 16 partitions', () => {
       /partition must be/,
     );
     expect(() => new Consumer(redis, { name, group: 'g', partitions: 4, batchSize: 0 })).toThrow(/batchSize/);
+    expect(() => new Producer(redis, { name: 'a{b', partitions: 4 })).toThrow(/name must be/);
+    expect(() => new Producer(redis, { name, partitions: 4, retentionMs: Number.NaN })).toThrow(
+      /retentionMs/,
+    );
   });
 });
