@@ -93,9 +93,10 @@ describe('dead letters', () => {
     });
     consumer.on('error', () => {});
     await consumer.start();
-    const outageEnds = Date.now() + 300;
+    let outageEnds = 0;
     const done = new Set<string>();
     const running = consumer.run(async (batch) => {
+      outageEnds ||= Date.now() + 300;
       if (Date.now() < outageEnds) throw new Error('downstream unavailable');
       for (const entry of batch.entries) done.add(entry.fields.i!);
     });

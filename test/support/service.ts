@@ -6,11 +6,11 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import { openDatabase } from '../../operators/store/database.js';
-import { LeaderboardWorkers } from '../../topology/runner.js';
 import { createApp } from '../../server/app.js';
 import { parseApiKeys } from '../../server/auth/apiKeys.js';
 import { type Config, loadConfig } from '../../server/config.js';
 import { createServices, type Services } from '../../server/services.js';
+import { LeaderboardWorkers } from '../../topology/runner.js';
 import { dropKeys, redisUrl, uniqueName } from './redis.js';
 
 export const TEST_KEYS = {
