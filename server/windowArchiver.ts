@@ -19,7 +19,8 @@ export class WindowArchiver {
   private readonly notices = new Subject<ClosedWindow>();
   private subscription?: Subscription;
   private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  /** The scan in progress; a tick while one runs does nothing. */
+  private scanning = false;
   private readonly queued = new Set<string>();
 
   constructor(
@@ -35,10 +36,12 @@ export class WindowArchiver {
         error: (error) => this.onError(error),
       });
     const tick = () => {
-      this.running ??= this.scan()
+      if (this.scanning) return;
+      this.scanning = true;
+      this.scan()
         .catch((error) => this.onError(error))
         .finally(() => {
-          this.running = undefined;
+          this.scanning = false;
         });
     };
     tick();

@@ -83,7 +83,12 @@ describe.each(ENGINES)('users on $name', (engine) => {
   describe('ProfileCache', () => {
     const clock = () => {
       let now = 1_000_000;
-      return { now: () => now, advance: (ms: number) => (now += ms) };
+      return {
+        now: () => now,
+        advance: (ms: number) => {
+          now += ms;
+        },
+      };
     };
     const seed = async (db: Database, count: number) => {
       const prefix = unique();
@@ -157,7 +162,9 @@ describe.each(ENGINES)('users on $name', (engine) => {
       const { db, statements } = counting(store.db);
       // The lookup has read the old profile but has not answered yet when the change lands.
       let release!: () => void;
-      const gate = new Promise<void>((resolve) => (release = resolve));
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
       const held: Database = {
         ...db,
         query: async (sql, params) => {

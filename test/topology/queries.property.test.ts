@@ -62,7 +62,7 @@ describe('queries across partitions', () => {
               ]),
               PARTITIONS,
             );
-            ids.forEach((userId, i) => model.apply([{ board: 'b', userId, value: scores[i]!, ts: i }]));
+            model.apply(ids.map((userId, i) => ({ board: 'b', userId, value: scores[i]!, ts: i })));
             const ranked = model.ranked('b', 'all:0', order);
             const queries = new LeaderboardQueries(redis, { name, partitions: PARTITIONS });
             for (const [at, entry] of ranked.entries()) {
