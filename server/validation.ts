@@ -12,10 +12,17 @@ export const MAX_FUTURE_MS = 86_400_000;
 
 const codePoints = (s: string) => [...s].length;
 
+/**
+ * A UTF-16 surrogate without its pair (JSON can carry one as "\ud800"). It is not a character and
+ * has no UTF-8 form: Redis would store U+FFFD instead, merging distinct ids into one.
+ */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 export const userIdSchema = z
   .string({ error: 'must be a string' })
   .refine((s) => codePoints(s) >= 1 && codePoints(s) <= 128, 'must be 1 to 128 characters')
-  .refine((s) => !CONTROL_CHARACTERS.test(s), 'must not contain control characters');
+  .refine((s) => !CONTROL_CHARACTERS.test(s), 'must not contain control characters')
+  .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (no lone surrogates)');
 
 const eventFields = {
   userId: userIdSchema,
@@ -30,6 +37,7 @@ const eventFields = {
     .string({ error: 'must be a string' })
     .refine((s) => codePoints(s) >= 1 && codePoints(s) <= 128, 'must be 1 to 128 characters')
     .refine((s) => !CONTROL_CHARACTERS.test(s), 'must not contain control characters')
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (no lone surrogates)')
     .optional(),
 };
 

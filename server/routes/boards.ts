@@ -7,7 +7,7 @@ import { HttpError } from '../httpError.js';
 import { rateLimit } from '../rateLimit/index.js';
 import type { Services } from '../services.js';
 import { parseBody } from '../validation.js';
-import { readJson } from './http.js';
+import { jsonBodyLimit, readJson } from './http.js';
 
 export function boardRoutes(services: Services): Hono {
   const app = new Hono();
@@ -24,7 +24,7 @@ export function boardRoutes(services: Services): Hono {
     return c.json({ boards: services.boards.list() });
   });
 
-  app.put('/v1/boards/:board', admin, limit, async (c) => {
+  app.put('/v1/boards/:board', admin, limit, jsonBodyLimit(64 * 1024, '64 KiB'), async (c) => {
     const id = c.req.param('board');
     const body = await readJson(c);
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {

@@ -1,5 +1,6 @@
 /** Helpers the routes share: JSON bodies, boards from the path, window instances, profiles. */
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { RankedEntry } from '../../operators/ranking.js';
 import { windowKey } from '../../operators/stateKeys.js';
 import type { Profile } from '../../operators/store/profiles.js';
@@ -8,6 +9,16 @@ import type { BoardConfig, WindowName } from '../../operators/types.js';
 import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
 import { intParam, windowParam } from '../validation.js';
+
+/** Caps a request body (so no client makes the edge buffer an unbounded body): 413 beyond `maxSize`. */
+export function jsonBodyLimit(maxSize: number, label: string): MiddlewareHandler {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new HttpError(413, 'payload-too-large', `the body is larger than ${label}`);
+    },
+  });
+}
 
 /** The request's JSON body: 415 when it is not JSON, 400 when it does not parse. */
 export async function readJson(c: Context): Promise<unknown> {

@@ -8,7 +8,7 @@ import { requireScope } from '../auth/index.js';
 import { rateLimit } from '../rateLimit/index.js';
 import type { Services } from '../services.js';
 import { intParam } from '../validation.js';
-import { boardFrom, windowFrom } from './http.js';
+import { freshBoardFrom, windowFrom } from './http.js';
 import { topBody } from './reads.js';
 
 export interface LiveOptions {
@@ -26,8 +26,8 @@ export function liveRoutes(services: Services, options: LiveOptions = {}): Hono 
   const limit = rateLimit({ perSecond: services.config.RATE_LIMIT_RPS });
   const heartbeatMs = options.heartbeatMs ?? 15_000;
 
-  app.get('/v1/boards/:board/live', readers, limit, (c) => {
-    const board = boardFrom(services, c.req.param('board'));
+  app.get('/v1/boards/:board/live', readers, limit, async (c) => {
+    const board = await freshBoardFrom(services, c.req.param('board'));
     const window = windowFrom(c, board);
     const k = intParam(c.req.query('k'), 'k', 1, 1000, board.topK);
     return streamSSE(c, async (stream) => {

@@ -7,7 +7,7 @@ import { HttpError } from '../httpError.js';
 import { rateLimit } from '../rateLimit/index.js';
 import type { Services } from '../services.js';
 import { intParam, userIdSchema } from '../validation.js';
-import { boardFrom, type WindowInstance, windowFrom, withProfiles } from './http.js';
+import { freshBoardFrom, type WindowInstance, windowFrom, withProfiles } from './http.js';
 
 export function readRoutes(services: Services): Hono {
   const app = new Hono();
@@ -19,14 +19,14 @@ export function readRoutes(services: Services): Hono {
   const limit = rateLimit({ perSecond: services.config.RATE_LIMIT_RPS });
 
   app.get('/v1/boards/:board/top', readers, limit, async (c) => {
-    const board = boardFrom(services, c.req.param('board'));
+    const board = await freshBoardFrom(services, c.req.param('board'));
     const window = windowFrom(c, board);
     const k = intParam(c.req.query('k'), 'k', 1, 1000, board.topK);
     return c.json(await topBody(services, board, window, k));
   });
 
   app.get('/v1/boards/:board/users/:userId', readers, limit, async (c) => {
-    const board = boardFrom(services, c.req.param('board'));
+    const board = await freshBoardFrom(services, c.req.param('board'));
     const userId = userFrom(c.req.param('userId'));
     const window = windowFrom(c, board);
     const standing = await services.queries.standing(board.id, window.key, board.order, userId);
@@ -35,7 +35,7 @@ export function readRoutes(services: Services): Hono {
   });
 
   app.get('/v1/boards/:board/users/:userId/around', readers, limit, async (c) => {
-    const board = boardFrom(services, c.req.param('board'));
+    const board = await freshBoardFrom(services, c.req.param('board'));
     const userId = userFrom(c.req.param('userId'));
     const window = windowFrom(c, board);
     const n = intParam(c.req.query('n'), 'n', 1, 100, 5);
@@ -50,7 +50,7 @@ export function readRoutes(services: Services): Hono {
   });
 
   app.get('/v1/boards/:board/users/:userId/friends', readers, limit, async (c) => {
-    const board = boardFrom(services, c.req.param('board'));
+    const board = await freshBoardFrom(services, c.req.param('board'));
     const userId = userFrom(c.req.param('userId'));
     const window = windowFrom(c, board);
     const k = intParam(c.req.query('k'), 'k', 1, 1000, 100);

@@ -7,14 +7,14 @@ import { HttpError } from '../httpError.js';
 import { rateLimit } from '../rateLimit/index.js';
 import type { Services } from '../services.js';
 import { friendsSchema, parseBody, profileSchema, userIdSchema } from '../validation.js';
-import { readJson } from './http.js';
+import { jsonBodyLimit, readJson } from './http.js';
 
 export function userRoutes(services: Services): Hono {
   const app = new Hono();
   const ingest = requireScope({ keys: services.keys, scope: 'ingest' });
   const limit = rateLimit({ perSecond: services.config.RATE_LIMIT_RPS });
 
-  app.put('/v1/users/:userId/profile', ingest, limit, async (c) => {
+  app.put('/v1/users/:userId/profile', ingest, limit, jsonBodyLimit(64 * 1024, '64 KiB'), async (c) => {
     const userId = pathUser(c.req.param('userId'));
     const body = parseBody(profileSchema, await readJson(c));
     const profile = await setProfile(services.db, userId, {
@@ -25,7 +25,7 @@ export function userRoutes(services: Services): Hono {
     return c.json({ userId, ...profile });
   });
 
-  app.put('/v1/users/:userId/friends', ingest, limit, async (c) => {
+  app.put('/v1/users/:userId/friends', ingest, limit, jsonBodyLimit(8 * 1024 * 1024, '8 MiB'), async (c) => {
     const userId = pathUser(c.req.param('userId'));
     const body = parseBody(friendsSchema, await readJson(c));
     const friends = await setFriends(

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call } from '../../test/server/httpSupport.js';
+import { startTestService, TEST_KEYS, type TestService } from '../../test/support/service.js';
+
+/** Every route of API.md, as OpenAPI paths. */
+const CONTRACT: Record<string, string[]> = {
+  '/v1/boards': ['get'],
+  '/v1/boards/{board}': ['put'],
+  '/v1/boards/{board}/events': ['post'],
+  '/v1/events': ['post'],
+  '/v1/boards/{board}/top': ['get'],
+  '/v1/boards/{board}/users/{userId}': ['get'],
+  '/v1/boards/{board}/users/{userId}/around': ['get'],
+  '/v1/boards/{board}/users/{userId}/friends': ['get'],
+  '/v1/boards/{board}/live': ['get'],
+  '/v1/users/{userId}/profile': ['put'],
+  '/v1/users/{userId}/friends': ['put'],
+  '/healthz': ['get'],
+  '/readyz': ['get'],
+  '/metrics': ['get'],
+};
+
+describe('operation routes (app.request, no workers)', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService();
+  });
+  afterAll(async () => {
+    await svc?.stop();
+  });
+
+  it('GET /healthz answers 200 without a key while the process is up', async () => {
+    const res = await call(svc.app, 'GET', '/healthz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('GET /readyz answers 503 with Retry-After and names the failing check when no worker runs', async () => {
+    const res = await call(svc.app, 'GET', '/readyz');
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await res.json()).toEqual({
+      status: 'not-ready',
+      checks: { redis: true, database: true, workers: false },
+    });
+  });
+
+  it('GET /metrics answers the Prometheus text format with request and ingest counters', async () => {
+    await call(svc.app, 'GET', '/healthz');
+    const ingest = await call(svc.app, 'POST', '/v1/boards/global/events', {
+      key: TEST_KEYS.ingest,
+      body: { userId: 'ann', value: 1 },
+    });
+    expect(ingest.status).toBe(202);
+    await call(svc.app, 'GET', '/no/such/route');
+    const res = await call(svc.app, 'GET', '/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    expect(text).toContain('# HELP lb_http_requests_total');
+    expect(text).toContain('# TYPE lb_http_requests_total counter');
+    expect(text).toMatch(/^lb_http_requests_total\{route="\/healthz",status="200"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^lb_http_requests_total\{route="\/v1\/boards\/:board\/events",status="202"\} 1$/m);
+    expect(text).toMatch(/^lb_http_requests_total\{route="unmatched",status="404"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^lb_ingest_events_total 1$/m);
+    // Every sample line is `name{labels} value` or `name value`.
+    for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) {
+      expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? -?(\d|NaN|\+Inf|-Inf)/);
+    }
+  });
+
+  it('GET /openapi.json describes every route of the contract', async () => {
+    const res = await call(svc.app, 'GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const [path, methods] of Object.entries(CONTRACT)) {
+      expect(Object.keys(doc.paths), path).toContain(path);
+      for (const method of methods)
+        expect(Object.keys(doc.paths[path]!), `${method} ${path}`).toContain(method);
+    }
+  });
+
+  it('GET /docs answers a human-readable HTML page listing the routes', async () => {
+    const res = await call(svc.app, 'GET', '/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const page = await res.text();
+    expect(page).toMatch(/^<!doctype html>/i);
+    expect(page).toContain('/openapi.json');
+    for (const path of Object.keys(CONTRACT)) expect(page, path).toContain(path);
+  });
+
+  it('GET / answers the dashboard page', async () => {
+    const res = await call(svc.app, 'GET', '/');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('/v1/boards');
+  });
+});

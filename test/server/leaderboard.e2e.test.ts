@@ -1,0 +1,503 @@
+/**
+ * End to end: a listening server, in-process workers and the test run's redis-server. Random events
+ * go in over HTTP (single and batch endpoints); once the streams are drained, every read answers
+ * what the reference model says.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../consumer-groups/test/support.js';
+import { windowKey } from '../../operators/stateKeys.js';
+import { windowFor } from '../../operators/timeWindows.js';
+import type { BoardConfig, Order, WindowName } from '../../operators/types.js';
+import { LeaderboardModel, type ModelEvent } from '../support/leaderboardModel.js';
+import { drained } from '../support/leaderboardState.js';
+import { uniqueName } from '../support/redis.js';
+import { startTestService, TEST_KEYS, type TestService } from '../support/service.js';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+interface Entry {
+  rank: number;
+  userId: string;
+  score: number;
+  profile?: { name: string; avatarUrl: string | null };
+}
+
+/** A small seeded generator, so a failure can be replayed from the seed in its message. */
+function random(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)) };
+}
+
+const plain = (entries: readonly Entry[]) =>
+  entries.map(({ rank, userId, score }) => ({ rank, userId, score }));
+
+/** Competition ranks among a subset, in board order (ties by user id bytes), as the contract says. */
+function rankAmong(model: LeaderboardModel, board: string, key: string, order: Order, ids: Set<string>) {
+  const subset = model.ranked(board, key, order).filter((e) => ids.has(e.userId));
+  return subset.map((e, i) => {
+    let first = i;
+    while (first > 0 && subset[first - 1]!.score === e.score) first--;
+    return { rank: first + 1, userId: e.userId, score: e.score };
+  });
+}
+
+describe('the leaderboard service end to end (real server, workers and redis-server)', () => {
+  let svc: TestService;
+  let base: string;
+  beforeAll(async () => {
+    svc = await startTestService({ workers: true });
+    base = await svc.listen();
+  });
+  afterAll(async () => {
+    await svc?.stop();
+  });
+
+  const request = async (method: string, path: string, body?: unknown, key: string = TEST_KEYS.admin) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  const getJson = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${base}${path}`);
+    expect(res.status, `GET ${path}: ${res.status}`).toBe(200);
+    return (await res.json()) as T;
+  };
+
+  const createBoard = async (config: Omit<BoardConfig, 'id'>): Promise<BoardConfig> => {
+    const id = uniqueName('b');
+    const res = await request('PUT', `/v1/boards/${id}`, config);
+    expect(res.status).toBe(201);
+    return res.body as unknown as BoardConfig;
+  };
+
+  /** Sends events in order, over both ingest endpoints, awaiting each request (partition order kept). */
+  const ingest = async (events: readonly ModelEvent[], rnd: ReturnType<typeof random>) => {
+    let i = 0;
+    while (i < events.length) {
+      if (rnd.next() < 0.4) {
+        const { board, ...event } = events[i]!;
+        const res = await request('POST', `/v1/boards/${board}/events`, event, TEST_KEYS.ingest);
+        expect(res).toEqual({ status: 202, body: { accepted: 1 } });
+        i += 1;
+      } else {
+        const chunk = events.slice(i, i + rnd.int(2, 40));
+        const res = await request('POST', '/v1/events', { events: chunk }, TEST_KEYS.ingest);
+        expect(res).toEqual({ status: 202, body: { accepted: chunk.length } });
+        i += chunk.length;
+      }
+    }
+  };
+
+  const waitDrained = () =>
+    waitUntil(
+      () => drained(svc.redis, svc.config.KEY_PREFIX, 'workers', svc.config.PARTITIONS),
+      20_000,
+      'the partitions to drain',
+    );
+
+  /** Polls `read` until it deep-equals `expected` (the snapshot catches up), then asserts it. */
+  const eventually = async <T>(read: () => Promise<T>, expected: T, what: string) => {
+    let last: T | undefined;
+    try {
+      await waitUntil(
+        async () => {
+          last = await read();
+          return isDeepStrictEqual(last, expected);
+        },
+        15_000,
+        what,
+      );
+    } catch {
+      // fall through to the assertion, which shows the difference
+    }
+    expect(last, what).toEqual(expected);
+  };
+
+  const encode = encodeURIComponent;
+
+  /** Compares /top, every user's standing, and around (n=2) with the model, for one window. */
+  const expectReadsMatchModel = async (
+    model: LeaderboardModel,
+    board: BoardConfig,
+    window: WindowName,
+    at: number,
+    seed: number,
+  ) => {
+    const key = windowKey(window, windowFor(window, at).start);
+    const ranked = model.ranked(board.id, key, board.order);
+    expect(ranked.length, `seed ${seed}: the model has users in ${key}`).toBeGreaterThan(board.topK);
+    const query = `window=${window}&at=${at}`;
+    await eventually(
+      async () => plain((await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/top?${query}`)).entries),
+      ranked.slice(0, board.topK),
+      `seed ${seed}: top of ${board.id} ${key}`,
+    );
+    const top = await getJson<Record<string, unknown>>(`/v1/boards/${board.id}/top?${query}`);
+    expect(top).toMatchObject({ board: board.id, window, windowStart: windowFor(window, at).start });
+    expect(top.version).toBeGreaterThan(0);
+    expect(typeof top.updatedAt).toBe('number');
+
+    let previousPercentile = Number.POSITIVE_INFINITY;
+    for (const entry of ranked) {
+      const standing = await getJson<Record<string, number | string>>(
+        `/v1/boards/${board.id}/users/${encode(entry.userId)}?${query}`,
+      );
+      expect(standing, `seed ${seed}: standing of ${entry.userId} in ${key}`).toMatchObject({
+        userId: entry.userId,
+        rank: entry.rank,
+        score: entry.score,
+        total: ranked.length,
+      });
+      const percentile = standing.percentile as number;
+      expect(percentile).toBeGreaterThanOrEqual(0);
+      expect(percentile).toBeLessThanOrEqual(100);
+      expect(percentile).toBeLessThanOrEqual(previousPercentile);
+      previousPercentile = percentile;
+      if (entry.rank === 1) expect(percentile).toBe(100);
+    }
+
+    for (const i of new Set([0, 1, Math.floor(ranked.length / 2), ranked.length - 2, ranked.length - 1])) {
+      const userId = ranked[i]!.userId;
+      const around = await getJson<{ entries: Entry[] }>(
+        `/v1/boards/${board.id}/users/${encode(userId)}/around?${query}&n=2`,
+      );
+      expect(plain(around.entries), `seed ${seed}: around ${userId} (index ${i}) in ${key}`).toEqual(
+        ranked.slice(Math.max(0, i - 2), i + 3),
+      );
+    }
+  };
+
+  const users = (label: string, count: number) => [
+    ...Array.from({ length: count }, (_, i) => `${label}-${String.fromCharCode(97 + (i % 26))}${i}`),
+    `${label}-émile`,
+    `${label}-用户`,
+    // 128 code points in all, the longest userId the contract allows.
+    `${label}-${'🏆'.repeat(128 - label.length - 1)}`,
+  ];
+
+  it('a sum board: top-K, rank, score, total and around equal the model in the all and day windows, ties included', async () => {
+    const seed = Date.now() % 1_000_000;
+    const rnd = random(seed);
+    const board = await createBoard({
+      policy: 'sum',
+      order: 'desc',
+      windows: ['all', 'day'],
+      topK: 5,
+      graceSeconds: 7 * 86_400,
+      retentionDays: 30,
+    });
+    const people = users(uniqueName('s'), 17);
+    const now = Date.now();
+    const events: ModelEvent[] = [];
+    for (let i = 0; i < 400; i++) {
+      const yesterday = rnd.next() < 0.35;
+      const event: ModelEvent = {
+        board: board.id,
+        userId: people[rnd.int(0, people.length - 1)]!,
+        value: rnd.int(-1, 3),
+        ts: (yesterday ? now - DAY : now) - rnd.int(0, 2 * HOUR),
+      };
+      if (rnd.next() < 0.1) event.eventId = `e${rnd.int(0, 15)}`; // repeats are counted once
+      events.push(event);
+    }
+    const model = new LeaderboardModel(new Map([[board.id, board]]), svc.config.PARTITIONS);
+    model.apply(events);
+    await ingest(events, rnd);
+    await waitDrained();
+
+    await expectReadsMatchModel(model, board, 'all', now, seed);
+    await expectReadsMatchModel(model, board, 'day', now, seed);
+    await expectReadsMatchModel(model, board, 'day', now - DAY, seed);
+    const allRanked = model.ranked(board.id, windowKey('all', 0), 'desc');
+    const tied = allRanked.some((e, i) => i > 0 && allRanked[i - 1]!.score === e.score);
+    expect(tied, `seed ${seed}: the events produced ties`).toBe(true);
+  });
+
+  it('a max asc board: lower is better, equal scores share a rank and are listed by user id ascending', async () => {
+    const seed = (Date.now() + 7) % 1_000_000;
+    const rnd = random(seed);
+    const board = await createBoard({
+      policy: 'max',
+      order: 'asc',
+      windows: ['all', 'day'],
+      topK: 5,
+      graceSeconds: 7 * 86_400,
+      retentionDays: 30,
+    });
+    const people = users(uniqueName('m'), 20);
+    const now = Date.now();
+    const events: ModelEvent[] = Array.from({ length: 250 }, () => ({
+      board: board.id,
+      userId: people[rnd.int(0, people.length - 1)]!,
+      value: rnd.int(1, 6),
+      ts: now - rnd.int(0, HOUR),
+    }));
+    const model = new LeaderboardModel(new Map([[board.id, board]]), svc.config.PARTITIONS);
+    model.apply(events);
+    await ingest(events, rnd);
+    await waitDrained();
+
+    await expectReadsMatchModel(model, board, 'all', now, seed);
+    await expectReadsMatchModel(model, board, 'day', now, seed);
+    const top = await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/top?window=all&k=3`);
+    const ranked = model.ranked(board.id, windowKey('all', 0), 'asc');
+    expect(plain(top.entries)).toEqual(ranked.slice(0, 3));
+    expect(ranked.some((e, i) => i > 0 && ranked[i - 1]!.rank === e.rank)).toBe(true);
+  });
+
+  it('ranks a user among their friends (after PUT friends), with competition ranks among themselves', async () => {
+    const seed = (Date.now() + 13) % 1_000_000;
+    const rnd = random(seed);
+    const board = await createBoard({
+      policy: 'sum',
+      order: 'desc',
+      windows: ['all'],
+      topK: 5,
+      graceSeconds: 300,
+      retentionDays: 30,
+    });
+    const people = users(uniqueName('f'), 12);
+    const events: ModelEvent[] = Array.from({ length: 150 }, () => ({
+      board: board.id,
+      userId: people[rnd.int(0, people.length - 1)]!,
+      value: rnd.int(1, 3),
+      ts: Date.now(),
+    }));
+    const model = new LeaderboardModel(new Map([[board.id, board]]), svc.config.PARTITIONS);
+    model.apply(events);
+    const me = people[0]!;
+    const friends = [people[3]!, people[5]!, people[8]!, people[13]!, people[14]!, `${me}-no-score`];
+    const put = await request('PUT', `/v1/users/${encode(me)}/friends`, { friends }, TEST_KEYS.ingest);
+    expect(put.status).toBe(200);
+    await ingest(events, rnd);
+    await waitDrained();
+
+    const key = windowKey('all', 0);
+    const expected = rankAmong(model, board.id, key, 'desc', new Set([me, ...friends]));
+    expect(expected.length).toBeGreaterThan(2);
+    const res = await getJson<{ entries: Entry[] }>(
+      `/v1/boards/${board.id}/users/${encode(me)}/friends?window=all`,
+    );
+    expect(plain(res.entries), `seed ${seed}`).toEqual(expected);
+    const limited = await getJson<{ entries: Entry[] }>(
+      `/v1/boards/${board.id}/users/${encode(me)}/friends?window=all&k=2`,
+    );
+    expect(plain(limited.entries)).toEqual(expected.slice(0, 2));
+
+    // A new friend list replaces the old one.
+    const replaced = [people[1]!];
+    expect(
+      (await request('PUT', `/v1/users/${encode(me)}/friends`, { friends: replaced }, TEST_KEYS.ingest))
+        .status,
+    ).toBe(200);
+    const after = await getJson<{ entries: Entry[] }>(
+      `/v1/boards/${board.id}/users/${encode(me)}/friends?window=all`,
+    );
+    expect(plain(after.entries)).toEqual(rankAmong(model, board.id, key, 'desc', new Set([me, ...replaced])));
+  });
+
+  it('attaches profiles to the entries of top, around and friends after PUT profile', async () => {
+    const board = await createBoard({
+      policy: 'sum',
+      order: 'desc',
+      windows: ['all'],
+      topK: 5,
+      graceSeconds: 300,
+      retentionDays: 30,
+    });
+    const label = uniqueName('p');
+    const [ann, bob, cat] = [`${label}-ann`, `${label}-bob`, `${label}-cat`];
+    const events = [
+      { board: board.id, userId: ann, value: 30 },
+      { board: board.id, userId: bob, value: 20 },
+      { board: board.id, userId: cat, value: 10 },
+    ];
+    const profileAnn = await request(
+      'PUT',
+      `/v1/users/${ann}/profile`,
+      {
+        name: 'Ann Example',
+        avatarUrl: 'https://example.com/ann.png',
+      },
+      TEST_KEYS.ingest,
+    );
+    expect(profileAnn.status).toBe(200);
+    expect((await request('PUT', `/v1/users/${cat}/profile`, { name: 'Cat' }, TEST_KEYS.ingest)).status).toBe(
+      200,
+    );
+    expect(
+      (await request('PUT', `/v1/users/${ann}/friends`, { friends: [bob, cat] }, TEST_KEYS.ingest)).status,
+    ).toBe(200);
+    expect(await request('POST', '/v1/events', { events }, TEST_KEYS.ingest)).toEqual({
+      status: 202,
+      body: { accepted: 3 },
+    });
+    await waitDrained();
+
+    const expected: Entry[] = [
+      {
+        rank: 1,
+        userId: ann,
+        score: 30,
+        profile: { name: 'Ann Example', avatarUrl: 'https://example.com/ann.png' },
+      },
+      { rank: 2, userId: bob, score: 20 },
+      { rank: 3, userId: cat, score: 10, profile: { name: 'Cat', avatarUrl: null } },
+    ];
+    await eventually(
+      async () => (await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/top`)).entries,
+      expected,
+      'top with profiles',
+    );
+    const around = await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/users/${bob}/around?n=2`);
+    expect(around.entries).toEqual(expected);
+    const friends = await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/users/${ann}/friends`);
+    expect(friends.entries).toEqual(expected);
+
+    // A changed profile shows up on the next read (the cache is invalidated).
+    expect(
+      (await request('PUT', `/v1/users/${cat}/profile`, { name: 'Cat 2' }, TEST_KEYS.ingest)).status,
+    ).toBe(200);
+    const again = await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/users/${ann}/friends`);
+    expect(again.entries[2]).toEqual({
+      rank: 3,
+      userId: cat,
+      score: 10,
+      profile: { name: 'Cat 2', avatarUrl: null },
+    });
+  });
+
+  it('counts an event repeated with the same eventId once', async () => {
+    const board = await createBoard({
+      policy: 'sum',
+      order: 'desc',
+      windows: ['all'],
+      topK: 5,
+      graceSeconds: 300,
+      retentionDays: 30,
+    });
+    const user = uniqueName('dup');
+    const event = { userId: user, value: 7, eventId: 'once' };
+    for (let i = 0; i < 3; i++) {
+      expect(await request('POST', `/v1/boards/${board.id}/events`, event, TEST_KEYS.ingest)).toEqual({
+        status: 202,
+        body: { accepted: 1 },
+      });
+    }
+    expect(
+      await request('POST', '/v1/events', { events: [{ board: board.id, ...event }] }, TEST_KEYS.ingest),
+    ).toEqual({ status: 202, body: { accepted: 1 } });
+    await waitDrained();
+    const standing = await getJson<Record<string, unknown>>(`/v1/boards/${board.id}/users/${user}`);
+    expect(standing).toMatchObject({ userId: user, score: 7, rank: 1, total: 1 });
+  });
+
+  it('live: the SSE stream sends the top at once, then a top with a higher version after new events', async () => {
+    const board = await createBoard({
+      policy: 'sum',
+      order: 'desc',
+      windows: ['all'],
+      topK: 5,
+      graceSeconds: 300,
+      retentionDays: 30,
+    });
+    const label = uniqueName('l');
+    expect(
+      await request(
+        'POST',
+        '/v1/events',
+        { events: [{ board: board.id, userId: `${label}-a`, value: 1 }] },
+        TEST_KEYS.ingest,
+      ),
+    ).toEqual({ status: 202, body: { accepted: 1 } });
+    await waitDrained();
+    await eventually(
+      async () => (await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/top`)).entries.length,
+      1,
+      'the first snapshot',
+    );
+
+    const abort = new AbortController();
+    const res = await fetch(`${base}/v1/boards/${board.id}/live?window=all`, { signal: abort.signal });
+    try {
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      const nextTop = async (): Promise<{ id: string; data: Record<string, unknown> }> => {
+        for (;;) {
+          const end = buffer.indexOf('\n\n');
+          if (end >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const lines = block.split('\n');
+            if (!lines.includes('event: top')) continue; // heartbeats are comments
+            const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6));
+            const id = lines.find((l) => l.startsWith('id: '))?.slice(4) ?? '';
+            return { id, data: JSON.parse(data.join('\n')) };
+          }
+          const { value, done } = await reader.read();
+          if (done) throw new Error('the live stream ended');
+          buffer += value;
+        }
+      };
+
+      const first = await nextTop();
+      expect(first.data).toMatchObject({ board: board.id, window: 'all', windowStart: 0 });
+      expect(plain(first.data.entries as Entry[])).toEqual([{ rank: 1, userId: `${label}-a`, score: 1 }]);
+      const firstVersion = first.data.version as number;
+      expect(firstVersion).toBeGreaterThan(0);
+      expect(first.id).toBe(String(firstVersion));
+
+      const more = [
+        { board: board.id, userId: `${label}-b`, value: 5 },
+        { board: board.id, userId: `${label}-c`, value: 3 },
+      ];
+      expect(await request('POST', '/v1/events', { events: more }, TEST_KEYS.ingest)).toEqual({
+        status: 202,
+        body: { accepted: 2 },
+      });
+      let update = await nextTop();
+      while ((update.data.entries as Entry[]).length < 3) update = await nextTop();
+      expect(update.data.version as number).toBeGreaterThan(firstVersion);
+      expect(plain(update.data.entries as Entry[])).toEqual([
+        { rank: 1, userId: `${label}-b`, score: 5 },
+        { rank: 2, userId: `${label}-c`, score: 3 },
+        { rank: 3, userId: `${label}-a`, score: 1 },
+      ]);
+      expect(update.data).toEqual(await getJson(`/v1/boards/${board.id}/top?window=all`));
+    } finally {
+      abort.abort();
+    }
+  });
+
+  it('is ready (Redis, the store and the workers) and counts accepted events in /metrics', async () => {
+    const event = { userId: uniqueName('metrics'), value: 1 };
+    expect((await request('POST', '/v1/boards/global/events', event, TEST_KEYS.ingest)).status).toBe(202);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { redis: true, database: true, workers: true },
+    });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const accepted = Number(/^lb_ingest_events_total (\d+)/m.exec(metrics)?.[1]);
+    expect(accepted).toBeGreaterThan(0);
+  });
+});
