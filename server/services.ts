@@ -2,6 +2,8 @@
  * Everything the routes use, built once per process: Redis, the relational store, boards, the
  * event writer, queries, caches and metrics. Routes never touch Redis keys themselves.
  */
+
+import type { MiddlewareHandler } from 'hono';
 import type { Cluster, Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { membersKey, StreamAdmin } from 'redis-streams-consumer-groups';
@@ -14,8 +16,10 @@ import { pipelineMetrics } from '../topology/metrics.js';
 import { LeaderboardQueries } from '../topology/queries.js';
 import type { LeaderboardWorkers } from '../topology/runner.js';
 import type { ApiKey } from './auth/apiKeys.js';
+import type { AuthVariables } from './auth/index.js';
 import type { Config } from './config.js';
 import { FriendsRanking } from './friendsRanking.js';
+import { rateLimit } from './rateLimit/index.js';
 import { SnapshotCache } from './snapshotCache.js';
 
 export interface ServerMetrics {
@@ -37,6 +41,8 @@ export interface Services {
   registry: Registry;
   metrics: ServerMetrics;
   admin: StreamAdmin;
+  /** The per-key rate limit, one bucket per key across every route. */
+  limiter: MiddlewareHandler<{ Variables: AuthVariables }>;
   /** Workers running in this process, if any. */
   workers?: LeaderboardWorkers;
   close(): Promise<void>;
@@ -57,6 +63,9 @@ export async function createServices(input: ServicesInput): Promise<Services> {
   if (!input.registry) collectDefaultMetrics({ register: registry });
   const boards = new BoardRegistry(redis, name);
   await boards.load();
+  // Other processes may change a board's settings: every process re-reads them now and then.
+  const boardReload = setInterval(() => void boards.load().catch(() => {}), 5000);
+  boardReload.unref();
   const queries = new LeaderboardQueries(redis, { name, partitions: config.PARTITIONS });
   const snapshots = new SnapshotCache(queries, name);
   await snapshots.start(redis);
@@ -102,11 +111,13 @@ export async function createServices(input: ServicesInput): Promise<Services> {
     queries,
     snapshots,
     profiles: new ProfileCache(db),
+    limiter: rateLimit({ perSecond: config.RATE_LIMIT_RPS }),
     friends,
     registry,
     metrics,
     admin,
     async close() {
+      clearInterval(boardReload);
       writer.close();
       friends.close();
       await snapshots.stop();

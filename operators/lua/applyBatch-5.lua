@@ -1,6 +1,7 @@
 --[[
   Applies one partition batch to the partition's state, atomically: updates the sorted sets of
-  every (board, window), drops events whose eventId was applied in the last 24 hours, records late
+  every (board, window), drops events whose eventId the same user sent for the same board in the
+  last 24 hours (a client's retry: a user's events all meet in one partition), records late
   events, dead-letters rejected entries, advances the checkpoint to the batch's last entry id and
   acknowledges every entry. Fenced by the lease: a consumer that lost its lease changes nothing.
   Keys of the partition's state are built from ARGV[3], the partition's hash-tag prefix, so they
@@ -84,7 +85,8 @@ for _ = 1, tonumber(nextArg()) do
     redis.call('ZREMRANGEBYSCORE', dedupeKey, '-inf', now - dedupeHorizon)
     trimmed[dedupeKey] = true
   end
-  local fresh = redis.call('ZADD', dedupeKey, 'NX', now, eventId) == 1
+  -- User ids and event ids never hold control characters, so a newline separates them safely.
+  local fresh = redis.call('ZADD', dedupeKey, 'NX', now, userId .. '\n' .. eventId) == 1
   if not fresh then
     duplicates = duplicates + 1
   end

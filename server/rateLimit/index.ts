@@ -2,7 +2,8 @@
  * Per-key rate limits: a token bucket per API key (or per client address for open reads),
  * refilled continuously; an empty bucket answers 429 with Retry-After.
  */
-import type { MiddlewareHandler } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AuthVariables } from '../auth/index.js';
 import { HttpError } from '../httpError.js';
 
@@ -18,6 +19,15 @@ interface Bucket {
   at: number;
 }
 
+/** The client's address, for requests without a key (open reads); unknown without a socket. */
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 /**
  * @example
  * app.use('/v1/*', rateLimit({ perSecond: 1000 }));
@@ -27,7 +37,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler<{ Variab
   const buckets = new Map<string, Bucket>();
   return async function rateLimit(c, next) {
     if (options.perSecond <= 0) return next();
-    const who = c.get('apiKey')?.id ?? 'anonymous';
+    const who = c.get('apiKey')?.id ?? `address ${clientAddress(c)}`;
     const now = Date.now();
     const bucket = buckets.get(who) ?? { tokens: burst, at: now };
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * options.perSecond);

@@ -4,7 +4,6 @@ import { saveBoard } from '../../operators/store/boards.js';
 import { BoardConflictError, boardConfigSchema } from '../../topology/boards.js';
 import { requireScope } from '../auth/index.js';
 import { HttpError } from '../httpError.js';
-import { rateLimit } from '../rateLimit/index.js';
 import type { Services } from '../services.js';
 import { parseBody } from '../validation.js';
 import { jsonBodyLimit, readJson } from './http.js';
@@ -17,7 +16,7 @@ export function boardRoutes(services: Services): Hono {
     scope: 'read',
     required: services.config.READS_REQUIRE_KEY,
   });
-  const limit = rateLimit({ perSecond: services.config.RATE_LIMIT_RPS });
+  const limit = services.limiter;
 
   app.get('/v1/boards', readers, limit, async (c) => {
     await services.boards.load();

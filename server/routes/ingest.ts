@@ -7,7 +7,6 @@ import { bodyLimit } from 'hono/body-limit';
 import type { EncodedEvent } from '../../operators/eventCodec.js';
 import { requireScope } from '../auth/index.js';
 import { HttpError, unavailable } from '../httpError.js';
-import { rateLimit } from '../rateLimit/index.js';
 import type { Services } from '../services.js';
 import {
   batchEventSchema,
@@ -25,7 +24,7 @@ const tooLarge = (limit: string) => () => {
 export function ingestRoutes(services: Services): Hono {
   const app = new Hono();
   const ingest = requireScope({ keys: services.keys, scope: 'ingest' });
-  const limit = rateLimit({ perSecond: services.config.RATE_LIMIT_RPS });
+  const limit = services.limiter;
 
   app.post(
     '/v1/boards/:board/events',

@@ -5,7 +5,6 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { requireScope } from '../auth/index.js';
-import { rateLimit } from '../rateLimit/index.js';
 import type { Services } from '../services.js';
 import { intParam } from '../validation.js';
 import { freshBoardFrom, windowFrom } from './http.js';
@@ -23,7 +22,7 @@ export function liveRoutes(services: Services, options: LiveOptions = {}): Hono 
     scope: 'read',
     required: services.config.READS_REQUIRE_KEY,
   });
-  const limit = rateLimit({ perSecond: services.config.RATE_LIMIT_RPS });
+  const limit = services.limiter;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
 
   app.get('/v1/boards/:board/live', readers, limit, async (c) => {

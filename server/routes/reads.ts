@@ -4,7 +4,6 @@ import { archivedTop } from '../../operators/store/archivedWindows.js';
 import type { BoardConfig } from '../../operators/types.js';
 import { requireScope } from '../auth/index.js';
 import { HttpError } from '../httpError.js';
-import { rateLimit } from '../rateLimit/index.js';
 import type { Services } from '../services.js';
 import { intParam, userIdSchema } from '../validation.js';
 import { freshBoardFrom, type WindowInstance, windowFrom, withProfiles } from './http.js';
@@ -16,7 +15,7 @@ export function readRoutes(services: Services): Hono {
     scope: 'read',
     required: services.config.READS_REQUIRE_KEY,
   });
-  const limit = rateLimit({ perSecond: services.config.RATE_LIMIT_RPS });
+  const limit = services.limiter;
 
   app.get('/v1/boards/:board/top', readers, limit, async (c) => {
     const board = await freshBoardFrom(services, c.req.param('board'));

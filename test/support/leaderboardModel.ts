@@ -47,7 +47,7 @@ export class LeaderboardModel {
     if (open.length < board.windows.length) this.late.push(event);
     if (open.length === 0) return;
     if (event.eventId !== undefined) {
-      const key = `${event.board}/${partition}/${event.eventId}`;
+      const key = `${event.board}/${event.userId}/${event.eventId}`;
       if (this.seenIds.has(key)) return;
       this.seenIds.add(key);
     }
