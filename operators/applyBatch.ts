@@ -106,7 +106,12 @@ async function write(
       return undefined;
     }
     if (typeof reply === 'number') throw new Error(`applyBatch answered an unknown code ${reply}`);
-    source.checkpoints.advance(envelope.partition, envelope.epoch, envelope.lastId);
+    source.checkpoints.advance(
+      envelope.partition,
+      envelope.epoch,
+      envelope.lastId,
+      envelope.payload.streamTime,
+    );
     source.settle(envelope.partition, envelope.lastId);
     return report(envelope, reply[1], reply[2]);
   }

@@ -15,7 +15,8 @@ import type {
 export interface AssignWindowsOptions {
   /**
    * Stream time a partition starts from, e.g. the one stored with its checkpoint, so that a
-   * restarted worker judges lateness as the one before it did. Default: 0 (nothing seen yet).
+   * restarted worker judges lateness as the one before it did. Asked again whenever a batch of the
+   * partition comes under another lease epoch than the one before. Default: 0 (nothing seen yet).
    */
   initialStreamTime?: (partition: number) => number;
 }
@@ -63,7 +64,10 @@ export function assignWindows(
   const initialStreamTime = options.initialStreamTime ?? (() => 0);
   return (source) =>
     defer(() => {
-      const streamTimes = new Map<number, number>();
+      // Per partition, the lease epoch its stream time was built under: a batch of another epoch
+      // (the partition was lost and taken again, maybe after another owner advanced it, or after
+      // batches of the old epoch that were never applied) starts again from initialStreamTime.
+      const streamTimes = new Map<number, { epoch: number; streamTime: number }>();
       // Consecutive events almost always share their windows: reuse the last ref of each kind
       // instead of recomputing (a Date per event for months) and allocating a new one.
       const lastRefs = new Map<WindowName, WindowRef>();
@@ -77,7 +81,11 @@ export function assignWindows(
 
       return source.pipe(
         map((envelope): Envelope<WindowedPayload> => {
-          let streamTime = streamTimes.get(envelope.partition) ?? initialStreamTime(envelope.partition);
+          const known = streamTimes.get(envelope.partition);
+          let streamTime =
+            known && known.epoch === envelope.epoch
+              ? known.streamTime
+              : initialStreamTime(envelope.partition);
           const events: WindowedEvent[] = [];
           const late: LateEvent[] = [];
           const unknownBoard: ScoreEvent[] = [];
@@ -102,7 +110,7 @@ export function assignWindows(
             if (windows.length > 0) events.push({ event, windows });
           }
 
-          streamTimes.set(envelope.partition, streamTime);
+          streamTimes.set(envelope.partition, { epoch: envelope.epoch, streamTime });
           return { ...envelope, payload: { events, late, unknownBoard, streamTime } };
         }),
       );

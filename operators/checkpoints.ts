@@ -8,7 +8,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { compareIds, partitionKeys } from 'redis-streams-consumer-groups';
 
 export class CheckpointTracker {
-  private readonly known = new Map<number, { epoch: number; id: string }>();
+  private readonly known = new Map<number, { epoch: number; id: string; streamTime: number }>();
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -19,20 +19,37 @@ export class CheckpointTracker {
   async get(partition: number, epoch: number, reload = false): Promise<string> {
     const cached = this.known.get(partition);
     if (cached && cached.epoch === epoch && !reload) return cached.id;
-    const id = (await this.redis.hget(partitionKeys(this.name, partition).checkpoint, 'id')) ?? '0-0';
-    this.known.set(partition, { epoch, id });
-    return id;
+    const [id, streamTime] = await this.redis.hmget(
+      partitionKeys(this.name, partition).checkpoint,
+      'id',
+      'streamTime',
+    );
+    this.known.set(partition, { epoch, id: id ?? '0-0', streamTime: Number(streamTime ?? 0) });
+    return id ?? '0-0';
   }
 
-  /** Records a checkpoint the apply script just wrote. */
-  advance(partition: number, epoch: number, id: string): void {
+  /**
+   * The stream time stored with the partition's checkpoint, as last read or advanced here; undefined
+   * when the partition's checkpoint was never read.
+   */
+  streamTime(partition: number): number | undefined {
+    return this.known.get(partition)?.streamTime;
+  }
+
+  /** Records a checkpoint (and the stream time stored with it) the apply script just wrote. */
+  advance(partition: number, epoch: number, id: string, streamTime: number): void {
     const cached = this.known.get(partition);
     if (!cached || cached.epoch !== epoch || compareIds(id, cached.id) > 0)
-      this.known.set(partition, { epoch, id });
+      this.known.set(partition, { epoch, id, streamTime });
   }
 
-  /** Forgets a partition, e.g. when its lease is lost. */
+  /**
+   * Marks a partition's checkpoint as stale, e.g. when its lease is lost: the next `get` re-reads
+   * it. The last known stream time stays readable: a lease lost by an old epoch's batch may come
+   * after the new epoch's first read.
+   */
   forget(partition: number): void {
-    this.known.delete(partition);
+    const cached = this.known.get(partition);
+    if (cached) cached.epoch = Number.NaN;
   }
 }

@@ -72,7 +72,8 @@ export class LeaderboardWorkers {
     await boards.load();
     const streamTimes = await this.streamTimes();
     await this.consumer.start();
-    const source = fromConsumer(this.consumer, new CheckpointTracker(redis, this.name));
+    const checkpoints = new CheckpointTracker(redis, this.name);
+    const source = fromConsumer(this.consumer, checkpoints);
     const metrics = this.metrics;
     const output = leaderboardTopology.build({
       redis,
@@ -83,7 +84,8 @@ export class LeaderboardWorkers {
       source,
       refreshMs: this.options.refreshMs,
       retentionMs: this.options.retentionMs,
-      initialStreamTime: (p) => streamTimes[p] ?? 0,
+      // The source has read the checkpoint of the batch's epoch before the batch gets here.
+      initialStreamTime: (p) => checkpoints.streamTime(p) ?? streamTimes[p] ?? 0,
       onError: this.options.onError,
       onApplied: (applied) => {
         metrics.batches.inc();
