@@ -3,6 +3,7 @@
  * compiler. Negative results are the codes of `ScriptCode`.
  */
 import type { Result } from 'ioredis';
+import type { RawEntry } from './entries.js';
 
 /** Failure codes returned by the scripts. */
 export enum ScriptCode {
@@ -32,5 +33,22 @@ declare module 'ioredis' {
       ...triples: (string | number)[]
     ): Result<number, Context>;
     redrive(dlq: string, stream: string, ...ids: string[]): Result<(string | null)[], Context>;
+    readBatch(
+      stream: string,
+      lease: string,
+      group: string,
+      consumer: string,
+      token: string,
+      count: number,
+    ): Result<[RawEntry[], string] | number, Context>;
+    claimPending(
+      stream: string,
+      lease: string,
+      group: string,
+      consumer: string,
+      token: string,
+      cursor: string,
+      count: number,
+    ): Result<[string, (RawEntry | null)[], string[]] | number, Context>;
   }
 }

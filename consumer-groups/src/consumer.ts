@@ -453,28 +453,29 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     });
   }
 
+  /**
+   * Reads new entries with the lease-fenced script; when there are none, waits for a newer entry
+   * with a plain XREAD BLOCK, which hands nothing to the group (a stalled zombie's late wait
+   * takes no entries from the partition's real owner).
+   */
   private async readNew(state: PartitionState): Promise<Batch | undefined> {
     const { group, batchSize, blockMs } = this.options;
-    const reply = (await this.reader(state.partition).call(
-      'XREADGROUP',
-      'GROUP',
-      group,
-      this.id,
-      'COUNT',
-      batchSize,
-      'BLOCK',
-      blockMs,
-      'STREAMS',
-      state.keys.stream,
-      '>',
-    )) as [string, RawEntry[]][] | null;
-    const raw = reply?.[0]?.[1];
-    if (!raw || raw.length === 0) return undefined;
-    return this.makeBatch(
-      state,
-      raw.map((r) => decodeEntry(r, 1)),
-      false,
-    );
+    const keys = state.keys;
+    const reply = await this.redis.readBatch(keys.stream, keys.lease, group, this.id, state.token, batchSize);
+    if (reply === ScriptCode.LeaseLost) {
+      this.lose(state);
+      return undefined;
+    }
+    const [raw, newestId] = reply as [RawEntry[], string];
+    if (raw.length > 0) {
+      return this.makeBatch(
+        state,
+        raw.map((r) => decodeEntry(r, 1)),
+        false,
+      );
+    }
+    await this.reader(state.partition).call('XREAD', 'BLOCK', blockMs, 'STREAMS', keys.stream, newestId);
+    return undefined;
   }
 
   /**
@@ -484,16 +485,20 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private async recover(state: PartitionState): Promise<Batch | undefined> {
     const { group, batchSize, maxDeliveries } = this.options;
     const count = state.isolate ? 1 : batchSize;
-    const [cursor, claimed] = (await this.redis.call(
-      'XAUTOCLAIM',
+    const reply = await this.redis.claimPending(
       state.keys.stream,
+      state.keys.lease,
       group,
       this.id,
-      0,
+      state.token,
       state.cursor,
-      'COUNT',
       count,
-    )) as [string, (RawEntry | null)[]];
+    );
+    if (reply === ScriptCode.LeaseLost) {
+      this.lose(state);
+      return undefined;
+    }
+    const [cursor, claimed] = reply as [string, (RawEntry | null)[], string[]];
     state.cursor = cursor;
     if (cursor === '0-0') {
       state.recovering = false;

@@ -329,7 +329,10 @@ async function startWorker(
   return worker;
 }
 
-/** Stops a worker; a crashed one cannot finish its stop (it cannot reach Redis): it gets a moment. */
+/**
+ * Stops a worker. A crashed one never finishes its stop (its pipeline retries the batch in hand
+ * forever on a connection that is gone): it only gets a moment, to end its consumer's loops.
+ */
 async function stopWorker(worker: FaultyWorker): Promise<void> {
   worker.link.resume();
   const stopped = worker.workers.stop().catch(() => {});
@@ -471,14 +474,12 @@ describe('exactly-once under worker crashes (property)', () => {
   }
 
   /**
-   * A known bug, not fixed yet, so off by default (REPRODUCE_ZOMBIE_READ=1 runs it): when a whole
-   * worker's link stalls, an XREADGROUP it sent just before reaches Redis after its lease was taken
-   * over. Redis delivers new entries to the zombie; the new owner, past its recovery, never sees
-   * them and applies later entries, so the checkpoint passes them; when they are recovered later
-   * (the zombie's lease-fenced apply fails), the checkpoint filter drops them as applied. The group
-   * drains and some events never count (7 of ~20,000 in each of three runs).
+   * When a whole worker's link stalls, an XREADGROUP it sent just before can reach Redis after its
+   * lease was taken over. Unfenced, Redis handed new entries to the zombie; the new owner applied
+   * later ones, the checkpoint passed the stolen entries, and they were dropped as applied when
+   * recovered (7 of ~20,000 lost per run). Reads and claims are now lease-fenced scripts.
    */
-  it.skipIf(!process.env.REPRODUCE_ZOMBIE_READ)(
+  it(
     'no entry is lost when a stalled worker’s read reaches Redis after its lease is gone',
     { timeout: 60_000 },
     async () => {
