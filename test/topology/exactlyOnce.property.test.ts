@@ -6,10 +6,11 @@
  *   reads with, created never to reconnect), without `stop()`, so nothing is flushed or released.
  *   A fresh worker replaces it; it gets the partitions when the leases expire, recovers the
  *   pending entries and must skip what the checkpoint already covers.
- * - stall: the worker's command connection holds every byte both ways for 2.5 leases, then
- *   delivers them (a partitioned or stuck connection): a zombie whose late writes (scripts sent
- *   before its lease ran out) must change nothing. Sometimes a fresh worker starts beside it, to
- *   take its partitions over; sometimes it gets them back itself, under new epochs.
+ * - stall: the worker's command connection (in some runs its read connections too) holds every
+ *   byte both ways for 2.5 leases, then delivers them (a partitioned or stuck link, a long pause):
+ *   a zombie whose late writes and reads (sent before its lease ran out) must change nothing.
+ *   Sometimes a fresh worker starts beside it, to take its partitions over; sometimes it gets them
+ *   back itself, under new epochs.
  * - join: one more worker starts, so partitions move between live workers.
  * Once the group is drained, every (board, window) must hold exactly what the plain reference
  * model computes, and late events and dead letters must each be recorded once.
@@ -113,6 +114,8 @@ interface Scenario {
   /** Percent of the events appended before the first worker starts; the rest while workers run. */
   prewrittenPercent: number;
   batchSize: number;
+  /** Whether a stall holds the workers' read connections too, not only their command connection. */
+  stallReads: boolean;
   steps: Step[];
 }
 
@@ -145,6 +148,7 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
     chunkSizes: fc.array(fc.integer({ min: 1, max: 80 }), { minLength: 1, maxLength: 40 }),
     prewrittenPercent: fc.integer({ min: 40, max: 100 }),
     batchSize: fc.integer({ min: 10, max: 40 }),
+    stallReads: fc.boolean(),
     // At least one crash, at most three steps and one join, so that no entry is redelivered often
     // enough (maxDeliveries, 5) to be dead-lettered as poison.
     steps: fc
@@ -159,7 +163,8 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
     Object.assign(scenario, {
       [fc.toStringMethod]: () =>
         `${scenario.seeds.length} events, batchSize ${scenario.batchSize}, ` +
-        `${scenario.prewrittenPercent}% written first, steps ${JSON.stringify(scenario.steps)}`,
+        `${scenario.prewrittenPercent}% written first, stallReads ${scenario.stallReads}, ` +
+        `steps ${JSON.stringify(scenario.steps)}`,
     }),
   );
 
@@ -383,7 +388,7 @@ describe('exactly-once under worker crashes (property)', () => {
         }
       };
       const launch = async () => {
-        const worker = await startWorker(name, scenario.batchSize, onBatch);
+        const worker = await startWorker(name, scenario.batchSize, onBatch, scenario.stallReads);
         everyWorker.push(worker);
         live.push(worker);
       };
