@@ -91,6 +91,12 @@ async function write(
         args,
       );
     } catch (error) {
+      // Redis unreachable: retry while the lease may still be ours. Once it has run out, the
+      // entries are the next owner's (they stay pending), and stopping must not wait for Redis.
+      if (!source.holds(envelope.partition, envelope.epoch)) {
+        source.settle(envelope.partition, envelope.lastId);
+        return undefined;
+      }
       options.onRetry?.(error, envelope.partition);
       await sleep(Math.min(50 * 2 ** attempt, 1000));
       continue;

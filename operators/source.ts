@@ -13,6 +13,8 @@ export interface BatchSettler {
   settle(partition: number, lastId: string): void;
   /** Gives a batch back for redelivery (its entries stay pending). */
   giveBack(partition: number, lastId: string): void;
+  /** Whether this process still holds the partition's lease under that epoch. */
+  holds(partition: number, epoch: number): boolean;
 }
 
 export interface ConsumerSource extends BatchSettler {
@@ -106,6 +108,9 @@ export function fromConsumer(consumer: Consumer, checkpoints: CheckpointTracker)
     giveBack(partition, lastId) {
       const batch = take(partition, lastId);
       if (batch) consumer.nack(batch);
+    },
+    holds(partition, epoch) {
+      return consumer.ownedPartitions().get(partition) === epoch;
     },
   };
 }
