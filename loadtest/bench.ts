@@ -16,13 +16,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { consumerGroups } from './benchmarks/consumerGroups.js';
+import { edge } from './benchmarks/edge.js';
+import { pipeline } from './benchmarks/pipeline.js';
 import type { BenchContext, BenchmarkGroup } from './harness/benchmark.js';
 import { openRedisTarget } from './harness/redisTarget.js';
 import { formatTable, resultsDocument, writeResults } from './harness/report.js';
 import { type GroupResult, runGroup } from './harness/runner.js';
 
 /** Every benchmark group, in the order they run. A new group is one file and one line here. */
-const GROUPS: readonly BenchmarkGroup[] = [consumerGroups];
+const GROUPS: readonly BenchmarkGroup[] = [consumerGroups, pipeline, edge];
 
 const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
 const repetitions = Number(process.env.BENCH_REPS ?? (quick ? 3 : 5));
