@@ -19,9 +19,12 @@
  *    users, cycled), 8 connections; figure = accepted events/s.
  * 3. reads, on a board of 1,000,000 users over 16 partitions (filled once with pipelined ZADD,
  *    then a snapshot written by running `LeaderboardWorkers` until it published one):
- *    `GET /v1/boards/bench/top` (top 100 from the snapshot, with profiles), 64 connections; and
- *    `GET /v1/boards/bench/users/u<n>` (score, rank = 1 + ZCOUNT over 16 partitions, total =
- *    ZCARD over 16 partitions, percentile), n varying, 64 connections: requests/s and p99.
+ *    `GET /v1/boards/bench/top` (top 100 from the snapshot, with profiles; reads need no key by
+ *    default and are sent without one), 64 connections; and `GET /v1/boards/bench/users/u<n>`
+ *    (score, rank = 1 + ZCOUNT over 16 partitions, total = ZCARD over 16 partitions,
+ *    percentile), n varying, 64 connections: requests/s, and p99 latency as autocannon sees it
+ *    at that saturating concurrency (queueing included), not at light load.
+ * Latencies (`*P99Ms`) are autocannon's, from request sent to response received.
  * Streams written by the ingest runs are deleted after each run, so backlogs stay small.
  */
 import { type ChildProcess, fork } from 'node:child_process';
