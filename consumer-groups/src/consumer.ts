@@ -170,17 +170,12 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   async ack(batch: Batch): Promise<number> {
     const state = this.stateOf(batch);
     try {
-      const keys = partitionKeys(this.options.name, batch.partition);
-      const ids = batch.entries.map((e) => e.id);
-      const result = await this.redis.ackBatch(
-        keys.stream,
-        keys.lease,
-        this.options.group,
-        batch.token,
-        ...ids,
+      const acked = await this.ackEntries(
+        batch,
+        batch.entries.map((e) => e.id),
       );
-      if (result === ScriptCode.LeaseLost) throw this.leaseLost(state, batch);
-      return result;
+      state.failures = 0;
+      return acked;
     } finally {
       this.release(state);
     }
