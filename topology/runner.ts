@@ -5,7 +5,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { Consumer, type ConsumerOptions, partitionKeys } from 'redis-streams-consumer-groups';
+import { Consumer, type ConsumerOptions } from 'redis-streams-consumer-groups';
 import type { Subscription } from 'rxjs';
 import { CheckpointTracker } from '../operators/checkpoints.js';
 import { fromConsumer } from '../operators/source.js';
@@ -70,7 +70,6 @@ export class LeaderboardWorkers {
   async start(): Promise<void> {
     const { redis, boards } = this.options;
     await boards.load();
-    const streamTimes = await this.streamTimes();
     await this.consumer.start();
     const checkpoints = new CheckpointTracker(redis, this.name);
     const source = fromConsumer(this.consumer, checkpoints);
@@ -85,7 +84,7 @@ export class LeaderboardWorkers {
       refreshMs: this.options.refreshMs,
       retentionMs: this.options.retentionMs,
       // The source has read the checkpoint of the batch's epoch before the batch gets here.
-      initialStreamTime: (p) => checkpoints.streamTime(p) ?? streamTimes[p] ?? 0,
+      initialStreamTime: (p) => checkpoints.streamTime(p) ?? 0,
       onError: this.options.onError,
       onApplied: (applied) => {
         metrics.batches.inc();
@@ -120,16 +119,5 @@ export class LeaderboardWorkers {
     await this.consumer.close();
     await this.done;
     this.subscription?.unsubscribe();
-  }
-
-  /** The stream time each partition's checkpoint recorded, so lateness survives restarts. */
-  private async streamTimes(): Promise<number[]> {
-    const { redis } = this.options;
-    const values = await Promise.all(
-      Array.from({ length: this.partitions }, (_, p) =>
-        redis.hget(partitionKeys(this.name, p).checkpoint, 'streamTime'),
-      ),
-    );
-    return values.map((v) => Number(v ?? 0));
   }
 }
