@@ -15,6 +15,7 @@
   or -1 when the lease is lost.
 ]]
 -- @include holdsLease
+-- @include appendDeadLetter
 local streamKey = KEYS[1]
 local dlqKey = KEYS[3]
 local group = ARGV[1]
@@ -26,18 +27,7 @@ local now = tostring(tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1
 local moved = 0
 for i = 3, #ARGV, 3 do
   local id = ARGV[i]
-  local found = redis.call('XRANGE', streamKey, id, id)
-  if #found == 1 then
-    local fields = found[1][2]
-    fields[#fields + 1] = 'dlq.origin'
-    fields[#fields + 1] = id
-    fields[#fields + 1] = 'dlq.deliveries'
-    fields[#fields + 1] = ARGV[i + 1]
-    fields[#fields + 1] = 'dlq.reason'
-    fields[#fields + 1] = ARGV[i + 2]
-    fields[#fields + 1] = 'dlq.at'
-    fields[#fields + 1] = now
-    redis.call('XADD', dlqKey, '*', unpack(fields))
+  if appendDeadLetter(streamKey, dlqKey, id, ARGV[i + 1], ARGV[i + 2], now) then
     moved = moved + 1
   end
   redis.call('XACK', streamKey, group, id)

@@ -38,6 +38,7 @@
 -- @include holdsLease
 -- @include compareIds
 -- @include applyScore
+-- @include appendDeadLetter
 
 local streamKey, leaseKey, checkpointKey, lateKey, dlqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local group, token, prefix = ARGV[1], ARGV[2], ARGV[3]
@@ -109,19 +110,7 @@ end
 
 for _ = 1, tonumber(nextArg()) do
   local entryId, reason = nextArg(), nextArg()
-  local found = redis.call('XRANGE', streamKey, entryId, entryId)
-  if #found == 1 then
-    local fields = found[1][2]
-    fields[#fields + 1] = 'dlq.origin'
-    fields[#fields + 1] = entryId
-    fields[#fields + 1] = 'dlq.deliveries'
-    fields[#fields + 1] = '1'
-    fields[#fields + 1] = 'dlq.reason'
-    fields[#fields + 1] = reason
-    fields[#fields + 1] = 'dlq.at'
-    fields[#fields + 1] = tostring(now)
-    redis.call('XADD', dlqKey, 'MINID', '~', minId, '*', unpack(fields))
-  end
+  appendDeadLetter(streamKey, dlqKey, entryId, 1, reason, now, minId)
 end
 
 if (not checkpoint) or compareIds(lastId, checkpoint) > 0 then
