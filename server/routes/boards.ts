@@ -2,21 +2,15 @@
 import { Hono } from 'hono';
 import { saveBoard } from '../../operators/store/boards.js';
 import { BoardConflictError, boardConfigSchema } from '../../topology/boards.js';
-import { requireScope } from '../auth/index.js';
 import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
 import { parseBody } from '../validation.js';
+import { routeGuards } from './guards.js';
 import { jsonBodyLimit, readJson } from './http.js';
 
 export function boardRoutes(services: Services): Hono {
   const app = new Hono();
-  const admin = requireScope({ keys: services.keys, scope: 'admin' });
-  const readers = requireScope({
-    keys: services.keys,
-    scope: 'read',
-    required: services.config.READS_REQUIRE_KEY,
-  });
-  const limit = services.limiter;
+  const { admin, read: readers, limit } = routeGuards(services);
 
   app.get('/v1/boards', readers, limit, async (c) => {
     await services.boards.load();

@@ -5,7 +5,6 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { EncodedEvent } from '../../operators/eventCodec.js';
-import { requireScope } from '../auth/index.js';
 import { HttpError, unavailable } from '../httpError.js';
 import type { Services } from '../services.js';
 import {
@@ -15,6 +14,7 @@ import {
   parseBody,
   singleEventSchema,
 } from '../validation.js';
+import { routeGuards } from './guards.js';
 import { freshBoardFrom, readJson } from './http.js';
 
 const tooLarge = (limit: string) => () => {
@@ -23,8 +23,7 @@ const tooLarge = (limit: string) => () => {
 
 export function ingestRoutes(services: Services): Hono {
   const app = new Hono();
-  const ingest = requireScope({ keys: services.keys, scope: 'ingest' });
-  const limit = services.limiter;
+  const { ingest, limit } = routeGuards(services);
 
   app.post(
     '/v1/boards/:board/events',

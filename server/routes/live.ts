@@ -4,9 +4,9 @@
  */
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { requireScope } from '../auth/index.js';
 import type { Services } from '../services.js';
 import { intParam } from '../validation.js';
+import { routeGuards } from './guards.js';
 import { freshBoardFrom, windowFrom } from './http.js';
 import { topBody } from './reads.js';
 
@@ -17,12 +17,7 @@ export interface LiveOptions {
 
 export function liveRoutes(services: Services, options: LiveOptions = {}): Hono {
   const app = new Hono();
-  const readers = requireScope({
-    keys: services.keys,
-    scope: 'read',
-    required: services.config.READS_REQUIRE_KEY,
-  });
-  const limit = services.limiter;
+  const { read: readers, limit } = routeGuards(services);
   const heartbeatMs = options.heartbeatMs ?? 15_000;
 
   app.get('/v1/boards/:board/live', readers, limit, async (c) => {

@@ -2,20 +2,15 @@
 import { Hono } from 'hono';
 import { archivedTop } from '../../operators/store/archivedWindows.js';
 import type { BoardConfig } from '../../operators/types.js';
-import { requireScope } from '../auth/index.js';
 import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
 import { intParam, userIdSchema } from '../validation.js';
+import { routeGuards } from './guards.js';
 import { freshBoardFrom, type WindowInstance, windowFrom, withProfiles } from './http.js';
 
 export function readRoutes(services: Services): Hono {
   const app = new Hono();
-  const readers = requireScope({
-    keys: services.keys,
-    scope: 'read',
-    required: services.config.READS_REQUIRE_KEY,
-  });
-  const limit = services.limiter;
+  const { read: readers, limit } = routeGuards(services);
 
   app.get('/v1/boards/:board/top', readers, limit, async (c) => {
     const board = await freshBoardFrom(services, c.req.param('board'));

@@ -2,16 +2,15 @@
 import { Hono } from 'hono';
 import { setFriends } from '../../operators/store/friends.js';
 import { setProfile } from '../../operators/store/profiles.js';
-import { requireScope } from '../auth/index.js';
 import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
 import { friendsSchema, parseBody, profileSchema, userIdSchema } from '../validation.js';
+import { routeGuards } from './guards.js';
 import { jsonBodyLimit, readJson } from './http.js';
 
 export function userRoutes(services: Services): Hono {
   const app = new Hono();
-  const ingest = requireScope({ keys: services.keys, scope: 'ingest' });
-  const limit = services.limiter;
+  const { ingest, limit } = routeGuards(services);
 
   app.put('/v1/users/:userId/profile', ingest, limit, jsonBodyLimit(64 * 1024, '64 KiB'), async (c) => {
     const userId = pathUser(c.req.param('userId'));
