@@ -78,7 +78,15 @@ export async function createServices(input: ServicesInput): Promise<Services> {
   const admin = new StreamAdmin(redis, { name, group: DEFAULTS.group, partitions: config.PARTITIONS });
   await admin.ensureGroups();
   const friends = new FriendsRanking(db, queries, { threshold: config.FRIENDS_PRECOMPUTE_THRESHOLD });
-  const pipeline = pipelineMetrics(registry);
+  // Created here, before any workers of this process, so the scrape-time backlog reader is set.
+  pipelineMetrics(registry, {
+    partitionBacklogs: async () =>
+      (await admin.groupInfo()).map((p) => ({
+        partition: p.partition,
+        lag: p.lag ?? p.length,
+        pending: p.pending,
+      })),
+  });
   const metrics: ServerMetrics = {
     requests: new Counter({
       name: 'lb_http_requests_total',
@@ -91,15 +99,6 @@ export async function createServices(input: ServicesInput): Promise<Services> {
       help: 'Events accepted (202)',
       registers: [registry],
     }),
-  };
-  // Lag and pending are read from Redis when Prometheus scrapes, not on a timer.
-  const lagGauge = pipeline.lag as unknown as { collect?: () => Promise<void> };
-  lagGauge.collect = async () => {
-    const info = await admin.groupInfo();
-    for (const p of info) {
-      pipeline.lag.set({ partition: String(p.partition) }, p.lag ?? p.length);
-      pipeline.pending.set({ partition: String(p.partition) }, p.pending);
-    }
   };
   return {
     config,

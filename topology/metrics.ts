@@ -20,10 +20,39 @@ export interface PipelineMetrics {
 /** Metrics are registered once per registry; a second call returns the same ones. */
 const created = new WeakMap<Registry, PipelineMetrics>();
 
-export function pipelineMetrics(registry: Registry): PipelineMetrics {
+export interface PartitionBacklog {
+  partition: number;
+  /** Entries not yet delivered. */
+  lag: number;
+  /** Entries delivered, not yet acknowledged. */
+  pending: number;
+}
+
+export interface PipelineMetricsOptions {
+  /** Reads every partition's backlog when Prometheus scrapes; without it lag and pending stay unset. */
+  partitionBacklogs?: () => Promise<PartitionBacklog[]>;
+}
+
+/**
+ * The pipeline's metrics on a registry. The first call for a registry creates them (with its
+ * options); later calls return the same ones.
+ *
+ * @example
+ * const metrics = pipelineMetrics(registry, { partitionBacklogs: readBacklogs });
+ */
+export function pipelineMetrics(registry: Registry, options: PipelineMetricsOptions = {}): PipelineMetrics {
   const existing = created.get(registry);
   if (existing) return existing;
   const registers = [registry];
+  // A scrape collects every metric at once: both backlog gauges share the one read in flight.
+  let reading: Promise<PartitionBacklog[]> | undefined;
+  const backlogs = (): Promise<PartitionBacklog[]> => {
+    if (!options.partitionBacklogs) return Promise.resolve([]);
+    reading ??= options.partitionBacklogs().finally(() => {
+      reading = undefined;
+    });
+    return reading;
+  };
   const metrics: PipelineMetrics = {
     eventsApplied: new Counter({
       name: 'lb_events_applied_total',
@@ -69,12 +98,19 @@ export function pipelineMetrics(registry: Registry): PipelineMetrics {
       help: 'Entries not yet delivered',
       labelNames: ['partition'],
       registers,
+      // Read from Redis when Prometheus scrapes, not on a timer.
+      async collect() {
+        for (const p of await backlogs()) this.set({ partition: String(p.partition) }, p.lag);
+      },
     }),
     pending: new Gauge({
       name: 'lb_partition_pending',
       help: 'Entries delivered, not yet acknowledged',
       labelNames: ['partition'],
       registers,
+      async collect() {
+        for (const p of await backlogs()) this.set({ partition: String(p.partition) }, p.pending);
+      },
     }),
   };
   created.set(registry, metrics);

@@ -63,6 +63,10 @@ describe('operation routes (app.request, no workers)', () => {
     expect(text).toMatch(/^lb_http_requests_total\{route="\/v1\/boards\/:board\/events",status="202"\} 1$/m);
     expect(text).toMatch(/^lb_http_requests_total\{route="unmatched",status="404"\} [1-9]\d*$/m);
     expect(text).toMatch(/^lb_ingest_events_total 1$/m);
+    // No workers run here: the accepted event waits undelivered in its user's partition.
+    const partition = svc.services.writer.partitionOf('ann');
+    expect(text).toMatch(new RegExp(`^lb_partition_lag\\{partition="${partition}"\\} 1$`, 'm'));
+    expect(text).toMatch(new RegExp(`^lb_partition_pending\\{partition="${partition}"\\} 0$`, 'm'));
     // Every sample line is `name{labels} value` or `name value`.
     for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) {
       expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? -?(\d|NaN|\+Inf|-Inf)/);
