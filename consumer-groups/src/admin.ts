@@ -137,14 +137,37 @@ export class StreamAdmin {
     const keys = partitionKeys(this.options.name, partition);
     let total = 0;
     if (ids) {
-      const result = await this.redis.redrive(keys.dlq, keys.stream, ...ids);
+      const result = await this.redis.redrive(keys.dlq, keys.stream, keys.redriven, ...ids);
       return result.filter((id) => id !== null).length;
     }
     for (;;) {
       const page = (await this.redis.xrange(keys.dlq, '-', '+', 'COUNT', 500)) as RawEntry[];
       if (page.length === 0) return total;
-      const result = await this.redis.redrive(keys.dlq, keys.stream, ...page.map(([id]) => id));
+      const result = await this.redis.redrive(
+        keys.dlq,
+        keys.stream,
+        keys.redriven,
+        ...page.map(([id]) => id),
+      );
       total += result.filter((id) => id !== null).length;
+    }
+  }
+
+  /**
+   * Ids of the partition's entries that were dead-lettered: those still in the dead-letter stream
+   * and those re-driven as new entries. A replay of the stream skips them, as the consumers did.
+   */
+  async deadLetteredIds(partition: number): Promise<Set<string>> {
+    const keys = partitionKeys(this.options.name, partition);
+    const ids = new Set(await this.redis.zrange(keys.redriven, 0, -1));
+    for (let from = '-'; ; ) {
+      const page = (await this.redis.xrange(keys.dlq, from, '+', 'COUNT', 1000)) as RawEntry[];
+      for (const raw of page) {
+        const origin = toDeadLetter(partition, raw).originId;
+        if (origin) ids.add(origin);
+      }
+      if (page.length < 1000) return ids;
+      from = `(${page[page.length - 1]![0]}`;
     }
   }
 }

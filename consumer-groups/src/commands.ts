@@ -32,7 +32,18 @@ declare module 'ioredis' {
       token: string,
       ...triples: (string | number)[]
     ): Result<number, Context>;
-    redrive(dlq: string, stream: string, ...ids: string[]): Result<(string | null)[], Context>;
+    redrive(
+      dlq: string,
+      stream: string,
+      redriven: string,
+      ...ids: string[]
+    ): Result<(string | null)[], Context>;
+    appendEntries(
+      stream: string,
+      minId: string,
+      wantIds: '0' | '1',
+      entriesJson: string,
+    ): Result<string[] | number, Context>;
     readBatch(
       stream: string,
       lease: string,

@@ -124,6 +124,11 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private closed?: Promise<void>;
   private membership?: Promise<void>;
   private wakeMembership?: () => void;
+  /** Times the connection closed: a read that spans a close may have lost its reply. */
+  private connectionCloses = 0;
+  private readonly countClose = () => {
+    this.connectionCloses++;
+  };
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -155,6 +160,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         ensureGroup(this.redis, partitionKeys(name, p).stream, group, startId),
       ),
     );
+    this.redis.on('close', this.countClose);
     this.membership = this.membershipLoop();
   }
 
@@ -307,6 +313,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     );
     for (const reader of this.readers.values()) reader.disconnect();
     this.readers.clear();
+    this.redis.off('close', this.countClose);
   }
 
   private async membershipLoop(): Promise<void> {
@@ -418,11 +425,16 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         await this.waitForSlot(state);
         continue;
       }
+      const closes = this.connectionCloses;
       try {
         const batch = state.recovering ? await this.recover(state) : await this.readNew(state);
         backoff = 50;
-        if (batch && state.active && !this.closing) this.push(state, batch);
+        // The connection closed during the read: ioredis may have sent it again after
+        // reconnecting, so entries of a first run whose reply was lost may be pending, unseen.
+        if (this.connectionCloses !== closes) this.resync(state);
+        else if (batch && state.active && !this.closing) this.push(state, batch);
       } catch (error) {
+        this.resync(state);
         if (isMissingGroup(error)) {
           await this.callQuietly(() =>
             ensureGroup(this.redis, state.keys.stream, this.options.group, this.options.startId),
@@ -434,6 +446,19 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         backoff = Math.min(backoff * 2, 2000);
       }
     }
+  }
+
+  /**
+   * After a read whose outcome is unknown (it failed, or its connection closed meanwhile): Redis
+   * may have delivered entries whose reply never arrived. They are pending, and nothing would
+   * hand them out while this lease lasts; worse, newer entries read past them would move the
+   * partition's checkpoint beyond them, so a later recovery would skip them as applied. So the
+   * partition claims its pending entries again, once the batches in hand are settled, before
+   * it reads anything new (a batch read meanwhile is left pending and comes back that way).
+   */
+  private resync(state: PartitionState): void {
+    state.recovering = true;
+    state.cursor = '0-0';
   }
 
   private waitForSlot(state: PartitionState): Promise<void> {
@@ -598,6 +623,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     let reader = this.readers.get(partition);
     if (!reader) {
       reader = this.redis.duplicate();
+      // Its failures reach the read loop through the XREAD that failed; unheard, ioredis would
+      // print every failed reconnect while Redis is down.
+      reader.on('error', () => {});
       this.readers.set(partition, reader);
     }
     return reader;

@@ -21,6 +21,6 @@ export type { PartitionKeys } from './keys.js';
 export { leaseToken, membersKey, partitionKeys, partitionTag } from './keys.js';
 export { partitionFor, stableHash } from './partitioner.js';
 export type { FieldValue, ProducerOptions, ProducerRecord } from './producer.js';
-export { DEFAULT_RETENTION_MS, Producer } from './producer.js';
+export { DEFAULT_RETENTION_MS, MAX_ENTRIES_PER_CALL, Producer } from './producer.js';
 export type { ScriptSource } from './scripts.js';
 export { defineConsumerGroupScripts, defineScripts, PACKAGE_LUA_DIR, readScripts } from './scripts.js';

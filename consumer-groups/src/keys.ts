@@ -15,6 +15,8 @@ export interface PartitionKeys {
   dlq: string;
   /** The partition's checkpoint hash (field `id`: last applied entry id). */
   checkpoint: string;
+  /** Ids of the partition's entries that were dead-lettered and re-driven as new entries. */
+  redriven: string;
 }
 
 /**
@@ -31,6 +33,7 @@ export function partitionKeys(name: string, partition: number): PartitionKeys {
     epoch: `${tag}:epoch`,
     dlq: `${tag}:dlq`,
     checkpoint: `${tag}:ckpt`,
+    redriven: `${tag}:redriven`,
   };
 }
 

@@ -68,10 +68,20 @@ describe('dead letters', () => {
     const info = await admin.groupInfo();
     expect(info.reduce((sum, p) => sum + p.pending, 0)).toBe(0);
 
+    const dead = async () => {
+      const ids = new Set<string>();
+      for (let p = 0; p < partitions; p++) for (const id of await admin.deadLetteredIds(p)) ids.add(id);
+      return ids;
+    };
+    const origins = new Set(letters.map((l) => l.originId));
+    expect(await dead()).toEqual(origins);
+
     healed = true;
     let redriven = 0;
     for (let p = 0; p < partitions; p++) redriven += await admin.redrive(p);
     expect(redriven).toBe(poisonCount);
+    // Re-driven entries are still known as dead-lettered under their original ids.
+    expect(await dead()).toEqual(origins);
     await waitUntil(() => done.size === records.length, 20_000, 're-driven entries processed');
     expect(await admin.allDeadLetters()).toEqual([]);
     await consumer.close();
