@@ -63,6 +63,7 @@ export function aggregateByKey(
           policy,
           value: event.value,
           ts: event.ts,
+          entryId: event.entryId,
           windows: windows.map((w) => ({ window: w.window, windowStart: w.start })),
         });
         continue;

@@ -41,5 +41,12 @@ declare module 'ioredis' {
       order: string,
     ): Result<[number, string[], string[]], Context>;
     writeSnapshot(snapshot: string, channel: string, ...args: string[]): Result<number, Context>;
+    registerReplay(
+      registration: string,
+      checkpoint: string,
+      ...args: (string | number)[]
+    ): Result<[0 | 1, string], Context>;
+    replayBatch(registration: string, args: (string | number)[]): Result<[1, number] | -1, Context>;
+    finishReplay(registration: string, ...args: string[]): Result<string[] | -1, Context>;
   }
 }

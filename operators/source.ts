@@ -62,7 +62,20 @@ export function fromConsumer(consumer: Consumer, checkpoints: CheckpointTracker)
       try {
         for await (const batch of consumer) {
           if (stopped) break;
-          const fresh = await withoutApplied(batch);
+          let fresh: Batch | undefined;
+          try {
+            fresh = await withoutApplied(batch);
+          } catch (error) {
+            // Redis unreachable while the checkpoint was read or applied entries acknowledged:
+            // the batch goes back (its entries stay pending and come again). Ending the stream
+            // instead would stop this process's pipeline for good while its consumer keeps the
+            // partitions' leases, so nobody would apply them.
+            consumer.nack(batch);
+            const err = error instanceof Error ? error : new Error(String(error));
+            if (consumer.listenerCount('error') > 0) consumer.emit('error', err);
+            else process.emitWarning(err);
+            continue;
+          }
           if (fresh) {
             inFlight.set(`${fresh.partition}/${fresh.lastId}`, batch);
             subscriber.next(fresh);

@@ -37,6 +37,27 @@ export function snapshotChannel(name: string): string {
   return `${name}:snapshots`;
 }
 
+/**
+ * The registration of a replay under way on a partition: a hash (id, board, windows, minStart,
+ * frontier) that the apply script reads to mirror changes into the replay's shadow keys.
+ */
+export function replayKey(name: string, partition: number): string {
+  return `${partitionPrefix(name, partition)}replay`;
+}
+
+/** The prefix of a replay's shadow keys, laid out as the live ones under `{lb:p}:`. */
+export function shadowPrefix(name: string, partition: number, replayId: string): string {
+  return `${partitionPrefix(name, partition)}replay:${replayId}:`;
+}
+
+/**
+ * A counter bumped whenever state is replaced wholesale (a replay swapped in): the top-K stage
+ * forgets what it knew of the tops and merges them again.
+ */
+export function stateGenerationKey(name: string): string {
+  return `${name}:generation`;
+}
+
 /** The board configurations: a hash, field = board id, value = JSON. */
 export function boardsKey(name: string): string {
   return `${name}:boards`;

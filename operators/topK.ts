@@ -9,7 +9,7 @@ import { mergeTop } from './mergeTop.js';
 import { type RankedEntry, reaches } from './ranking.js';
 import { retentionExpiry } from './retention.js';
 import { defineOperatorScripts } from './scripts.js';
-import { snapshotChannel, snapshotKey, windowKey } from './stateKeys.js';
+import { snapshotChannel, snapshotKey, stateGenerationKey, windowKey } from './stateKeys.js';
 import type { AppliedBatch, BoardConfig, WindowName } from './types.js';
 
 export interface TopKOptions {
@@ -116,36 +116,16 @@ export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snaps
         const oldestArrival = pair.oldestArrival;
         pair.oldestArrival = Number.POSITIVE_INFINITY;
         try {
-          const entries = await mergeTop({
-            redis,
-            name,
-            partitions,
-            board: pair.board,
-            window: pair.key,
-            k: board.topK,
-            order: board.order,
-          });
+          const snapshot = await refreshSnapshot(
+            { redis, name, partitions },
+            board,
+            pair.window,
+            pair.windowStart,
+          );
+          const { entries } = snapshot;
           pair.members = new Set(entries.map((e) => e.userId));
           pair.threshold = entries.length >= board.topK ? entries[entries.length - 1]!.score : undefined;
-          const updatedAt = Date.now();
-          const version = await redis.writeSnapshot(
-            snapshotKey(name, pair.board, pair.key),
-            snapshotChannel(name),
-            pair.board,
-            pair.key,
-            JSON.stringify(entries),
-            String(updatedAt),
-            String(retentionExpiry(board, pair.window, pair.windowStart)),
-          );
-          subscriber.next({
-            board: pair.board,
-            window: pair.window,
-            windowStart: pair.windowStart,
-            version,
-            updatedAt,
-            entries,
-            oldestArrival,
-          });
+          subscriber.next({ ...snapshot, oldestArrival });
         } catch (error) {
           pair.dirty = true;
           pair.oldestArrival = Math.min(pair.oldestArrival, oldestArrival);
@@ -153,7 +133,23 @@ export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snaps
         }
       };
 
+      // State replaced wholesale (a replay swapped in) invalidates what the pairs know of their
+      // tops: merge every known pair again.
+      let generation: string | null | undefined;
+      const checkGeneration = async () => {
+        const current = await redis.get(stateGenerationKey(name));
+        if (generation !== undefined && current !== generation) {
+          for (const pair of pairs.values()) {
+            pair.threshold = undefined;
+            pair.members.clear();
+            pair.dirty = true;
+          }
+        }
+        generation = current;
+      };
+
       const flush = async () => {
+        await checkGeneration().catch((error: unknown) => options.onError?.(error));
         const dirty = [...pairs.values()].filter((p) => p.dirty);
         await Promise.all(dirty.map(mergeOne));
       };
@@ -180,4 +176,50 @@ export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snaps
         subscription.unsubscribe();
       };
     });
+}
+
+/**
+ * Merges the global top-K of one (board, window instance) from its partitions and writes it as the
+ * next version of its snapshot (published on the snapshot channel). The top-K stage calls it for
+ * dirty pairs; a replay calls it for the instances it swapped in.
+ *
+ * @return The snapshot written; `oldestArrival` is left to the caller (here `+Infinity`).
+ */
+export async function refreshSnapshot(
+  target: Pick<TopKOptions, 'redis' | 'name' | 'partitions'>,
+  board: BoardConfig,
+  window: WindowName,
+  windowStart: number,
+): Promise<Snapshot> {
+  const { redis, name, partitions } = target;
+  defineOperatorScripts(redis);
+  const key = windowKey(window, windowStart);
+  const entries = await mergeTop({
+    redis,
+    name,
+    partitions,
+    board: board.id,
+    window: key,
+    k: board.topK,
+    order: board.order,
+  });
+  const updatedAt = Date.now();
+  const version = await redis.writeSnapshot(
+    snapshotKey(name, board.id, key),
+    snapshotChannel(name),
+    board.id,
+    key,
+    JSON.stringify(entries),
+    String(updatedAt),
+    String(retentionExpiry(board, window, windowStart)),
+  );
+  return {
+    board: board.id,
+    window,
+    windowStart,
+    version,
+    updatedAt,
+    entries,
+    oldestArrival: Number.POSITIVE_INFINITY,
+  };
 }

@@ -84,6 +84,8 @@ export interface IdentifiedEvent {
   policy: Policy;
   value: number;
   ts: number;
+  /** The stream entry ID the event came from (its milliseconds are its arrival time). */
+  entryId: string;
   windows: { window: WindowName; windowStart: number }[];
 }
 

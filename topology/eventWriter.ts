@@ -70,7 +70,7 @@ export class EventWriter {
 
   /** Appends events; resolves once Redis has accepted every one. */
   async append(events: readonly EncodedEvent[]): Promise<void> {
-    await this.producer.append(events.map((event) => ({ key: event.userId, fields: encodeEvent(event) })));
+    await this.producer.appendAll(events.map((event) => ({ key: event.userId, fields: encodeEvent(event) })));
   }
 
   /** Re-reads every partition's backlog now. */

@@ -3,13 +3,23 @@
  * snapshot, a user's score, rank and percentile (1 + better scores summed over partitions), the
  * users around a user (the partitions' neighbours merged), and the scores of a list of users.
  */
-import type { Cluster, Redis } from 'ioredis';
-import { partitionFor } from 'redis-streams-consumer-groups';
+import { fileURLToPath } from 'node:url';
+import type { Cluster, Redis, Result } from 'ioredis';
+import { defineScripts, partitionFor, readScripts, type ScriptSource } from 'redis-streams-consumer-groups';
 import { type RankedEntry, rank } from '../operators/ranking.js';
 import { defineOperatorScripts } from '../operators/scripts.js';
 import { scoresKey, snapshotKey } from '../operators/stateKeys.js';
 import type { Order } from '../operators/types.js';
 import { DEFAULTS } from './defaults.js';
+
+/** The scripts of `topology/lua/` (read once per process). */
+let queryScripts: ScriptSource[] | undefined;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    countBetter(scores: string, order: 'desc' | 'asc', targets: string[]): Result<number[], Context>;
+  }
+}
 
 export interface SnapshotRead {
   version: number;
@@ -34,6 +44,15 @@ export interface UserStanding {
 export class LeaderboardQueries {
   readonly name: string;
   readonly partitions: number;
+  /**
+   * Totals asked for in the current turn of the event loop, per board and window: the requests
+   * handled in one turn share one ZCARD per partition (see `total`).
+   */
+  private readonly totalsThisTurn = new Map<string, Promise<number>>();
+  /** Partition keys per board and window, built once (a rank read needs them twice). */
+  private readonly keysCache = new Map<string, string[]>();
+  /** The `countBetter` calls of the current turn, per board, window and order. */
+  private readonly countsThisTurn = new Map<string, CountBatch>();
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -42,10 +61,19 @@ export class LeaderboardQueries {
     this.name = options.name ?? DEFAULTS.name;
     this.partitions = options.partitions ?? DEFAULTS.partitions;
     defineOperatorScripts(redis);
+    queryScripts ??= readScripts(fileURLToPath(new URL('./lua/', import.meta.url)));
+    defineScripts(redis, queryScripts);
   }
 
   private keys(board: string, window: string): string[] {
-    return Array.from({ length: this.partitions }, (_, p) => scoresKey(this.name, p, board, window));
+    const id = `${board} ${window}`;
+    let keys = this.keysCache.get(id);
+    if (!keys) {
+      keys = Array.from({ length: this.partitions }, (_, p) => scoresKey(this.name, p, board, window));
+      if (this.keysCache.size >= 10_000) this.keysCache.clear();
+      this.keysCache.set(id, keys);
+    }
+    return keys;
   }
 
   /** The cached top-K snapshot, or undefined when none was written yet. */
@@ -59,10 +87,32 @@ export class LeaderboardQueries {
     };
   }
 
-  /** Number of users with a score in the window. */
-  async total(board: string, window: string): Promise<number> {
-    const counts = await Promise.all(this.keys(board, window).map((key) => this.redis.zcard(key)));
-    return counts.reduce((a, b) => a + b, 0);
+  /**
+   * Number of users with a score in the window.
+   *
+   * Calls made in the same turn of the event loop share one ZCARD per partition: under load, the
+   * rank reads whose ZSCORE replies arrived together all ask for the same total at once. Their
+   * ZCARDs are sent after every one of those calls was made (no sooner than the end of the turn
+   * on an auto-pipelining connection, at once otherwise, but still after the requests that make
+   * them were received), so each caller gets a total no older than its own request.
+   */
+  total(board: string, window: string): Promise<number> {
+    const id = `${board} ${window}`;
+    let total = this.totalsThisTurn.get(id);
+    if (!total) {
+      total = Promise.all(this.keys(board, window).map((key) => this.redis.zcard(key))).then((counts) =>
+        counts.reduce((a, b) => a + b, 0),
+      );
+      this.totalsThisTurn.set(id, total);
+      const shared = total;
+      const forget = () => {
+        if (this.totalsThisTurn.get(id) === shared) this.totalsThisTurn.delete(id);
+      };
+      // At the end of the turn, or as soon as it settles (a failure may come within the turn).
+      process.nextTick(forget);
+      total.then(forget, forget);
+    }
+    return total;
   }
 
   /** A user's score, competition rank, total and percentile; undefined without a score. */
@@ -163,16 +213,64 @@ export class LeaderboardQueries {
     );
   }
 
-  private async countBetter(board: string, window: string, order: Order, score: string): Promise<number> {
-    const counts = await Promise.all(
-      this.keys(board, window).map((key) =>
-        order === 'desc'
-          ? this.redis.zcount(key, `(${score}`, '+inf')
-          : this.redis.zcount(key, '-inf', `(${score}`),
-      ),
-    );
-    return counts.reduce((a, b) => a + b, 0);
+  /**
+   * How many users of the window have a better score than `score`, over all partitions.
+   *
+   * The calls of one turn of the event loop for the same board and window are answered together:
+   * at the end of the turn their scores go to each partition in one `countBetter` script call
+   * (so a turn costs one command per partition, not one per read and partition). The counts are
+   * taken after every one of those calls was made, so none is older than its own request.
+   */
+  private countBetter(board: string, window: string, order: Order, score: string): Promise<number> {
+    const id = `${board} ${window} ${order}`;
+    let batch = this.countsThisTurn.get(id);
+    if (!batch) {
+      const created: CountBatch = { scores: [], counts: deferred() };
+      this.countsThisTurn.set(id, created);
+      process.nextTick(() => {
+        this.countsThisTurn.delete(id);
+        this.sendCounts(board, window, order, created);
+      });
+      batch = created;
+    }
+    const index = batch.scores.push(score) - 1;
+    return batch.counts.promise.then((counts) => counts[index]!);
   }
+
+  private sendCounts(board: string, window: string, order: Order, batch: CountBatch): void {
+    Promise.all(this.keys(board, window).map((key) => this.redis.countBetter(key, order, batch.scores))).then(
+      (perPartition) => {
+        const sums = new Array<number>(batch.scores.length).fill(0);
+        for (const counts of perPartition) {
+          for (let i = 0; i < sums.length; i++) sums[i] = (sums[i] ?? 0) + (counts[i] ?? 0);
+        }
+        batch.counts.resolve(sums);
+      },
+      batch.counts.reject,
+    );
+  }
+}
+
+/** The scores asked about in one turn, and the counts (summed over partitions) they get. */
+interface CountBatch {
+  scores: string[];
+  counts: Deferred<number[]>;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  return { promise, resolve, reject };
 }
 
 function pairs(flat: string[]): { userId: string; score: number }[] {

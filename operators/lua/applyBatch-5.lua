@@ -29,6 +29,10 @@
     then: nLate, per late event: entryId, board, userId, value, ts, window, windowStart
     then: nRejected, per entry: entryId, reason
 
+  While a replay of a board is registered on the partition (`{lb:p}:replay`, see registerReplay-2),
+  every change applied to that board's replayed windows is applied to the replay's shadow keys
+  too, so that the shadow misses nothing the workers apply before it is swapped in.
+
   Output:
     { 1, scores, duplicates } applied: scores[i] for each update, then for each window of each
       identified event (false when that event was a duplicate); duplicates = count dropped.
@@ -39,6 +43,7 @@
 -- @include compareIds
 -- @include applyScore
 -- @include appendDeadLetter
+-- @include applyShadowScore
 
 local streamKey, leaseKey, checkpointKey, lateKey, dlqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local group, token, prefix = ARGV[1], ARGV[2], ARGV[3]
@@ -55,6 +60,19 @@ end
 
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+
+-- A replay under way on this partition: which changes to mirror into its shadow keys.
+local replay = redis.call('HMGET', prefix .. 'replay', 'id', 'board', 'windows', 'minStart')
+local shadow = replay[1] and (prefix .. 'replay:' .. replay[1] .. ':')
+local SHADOW_TTL = 86400000
+local function mirrored(board, windowKey)
+  if not shadow or board ~= replay[2] then
+    return false
+  end
+  local window, start = string.match(windowKey, '^([^:]+):(.*)$')
+  return string.find(replay[3], ',' .. window .. ',', 1, true) ~= nil
+    and tonumber(start) >= tonumber(replay[4])
+end
 
 local cursor = 9
 local function nextArg()
@@ -74,6 +92,9 @@ for _ = 1, tonumber(nextArg()) do
   local board, windowKey, userId, policy = nextArg(), nextArg(), nextArg(), nextArg()
   local value, ts, expireAt = nextArg(), nextArg(), nextArg()
   scores[#scores + 1] = applyScore(prefix, board, windowKey, userId, policy, value, ts, expireAt, expired)
+  if mirrored(board, windowKey) then
+    applyShadowScore(shadow, board, windowKey, userId, policy, value, ts, expireAt, expired, SHADOW_TTL)
+  end
 end
 
 local duplicates = 0
@@ -95,6 +116,9 @@ for _ = 1, tonumber(nextArg()) do
     local windowKey, expireAt = nextArg(), nextArg()
     if fresh then
       scores[#scores + 1] = applyScore(prefix, board, windowKey, userId, policy, value, ts, expireAt, expired)
+      if mirrored(board, windowKey) then
+        applyShadowScore(shadow, board, windowKey, userId, policy, value, ts, expireAt, expired, SHADOW_TTL)
+      end
     else
       scores[#scores + 1] = false
     end

@@ -172,17 +172,19 @@ describe('aggregateByKey', () => {
         policy: 'sum',
         value: 5,
         ts: D + 10,
+        entryId: a.payload.events[0]!.event.entryId,
         windows: [
           { window: 'all', windowStart: 0 },
           { window: 'day', windowStart: D },
         ],
       };
+      const e1Again = { ...e1, entryId: a.payload.events[1]!.event.entryId };
       const sum = { board: 'sum', policy: 'sum' } as const;
 
       expectObservable(source.pipe(aggregateByKey(lookup))).toBe(expected, {
         x: aggregated(a, {
           updates: [{ ...sum, window: 'day', windowStart: D, userId: 'u1', value: 2, ts: D + 20 }],
-          identified: [e1, e1],
+          identified: [e1, e1Again],
         }),
       });
     });

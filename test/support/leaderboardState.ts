@@ -1,7 +1,11 @@
 /** Reads the real system's state back for comparison with the model. */
 import type { Redis } from 'ioredis';
 import { StreamAdmin } from 'redis-streams-consumer-groups';
-import { scoresKey } from '../../operators/stateKeys.js';
+import { expect } from 'vitest';
+import { scoresKey, windowKey } from '../../operators/stateKeys.js';
+import { windowFor } from '../../operators/timeWindows.js';
+import type { BoardConfig } from '../../operators/types.js';
+import { LeaderboardModel, type ModelEvent } from './leaderboardModel.js';
 
 /** Every user's score in a window, merged over the partitions. */
 export async function scoreTable(
@@ -28,4 +32,35 @@ export async function drained(
 ): Promise<boolean> {
   const info = await new StreamAdmin(redis, { name, group, partitions }).groupInfo();
   return info.every((p) => p.pending === 0 && (p.lag ?? 1) === 0);
+}
+
+/**
+ * Asserts that every (board, window instance) the events touch holds exactly the scores the
+ * reference model computes from them. Resolves with the model and how many tables were compared.
+ */
+export async function expectModelState(
+  redis: Redis,
+  name: string,
+  partitions: number,
+  boards: readonly BoardConfig[],
+  events: readonly ModelEvent[],
+): Promise<{ model: LeaderboardModel; compared: number }> {
+  const model = new LeaderboardModel(new Map(boards.map((b) => [b.id, b])), partitions);
+  model.apply(events);
+  let compared = 0;
+  for (const board of boards) {
+    for (const window of board.windows) {
+      const keys = new Set(
+        events
+          .filter((e) => e.board === board.id)
+          .map((e) => windowKey(window, windowFor(window, e.ts).start)),
+      );
+      for (const key of keys) {
+        const actual = await scoreTable(redis, name, partitions, board.id, key);
+        expect(actual, `${board.id} ${key}`).toEqual(model.table(board.id, key));
+        compared++;
+      }
+    }
+  }
+  return { model, compared };
 }

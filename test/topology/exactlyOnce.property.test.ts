@@ -21,14 +21,12 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
-import { windowKey } from '../../operators/stateKeys.js';
-import { windowFor } from '../../operators/timeWindows.js';
 import type { BoardConfig } from '../../operators/types.js';
 import { BoardRegistry } from '../../topology/boards.js';
 import { EventWriter } from '../../topology/eventWriter.js';
 import { LeaderboardWorkers } from '../../topology/runner.js';
 import { LeaderboardModel, type ModelEvent } from '../support/leaderboardModel.js';
-import { drained, scoreTable } from '../support/leaderboardState.js';
+import { drained, expectModelState, scoreTable } from '../support/leaderboardState.js';
 import { dropKeys, redisUrl, uniqueName } from '../support/redis.js';
 
 const PARTITIONS = 4;
@@ -437,22 +435,8 @@ describe('exactly-once under worker crashes (property)', () => {
       await Promise.all(stalls);
       await waitUntil(() => drained(redis, name, 'workers', PARTITIONS), 60_000, 'group drained');
 
-      const model = new LeaderboardModel(new Map(BOARDS.map((b) => [b.id, b])), PARTITIONS);
-      model.apply(events);
+      const { model } = await expectModelState(redis, name, PARTITIONS, BOARDS, events);
       if (DEBUG) console.log(name, events.length, 'events,', model.late.length, 'late,', applied, 'batches');
-      for (const board of BOARDS) {
-        for (const window of board.windows) {
-          const keys = new Set(
-            events
-              .filter((e) => e.board === board.id)
-              .map((e) => windowKey(window, windowFor(window, e.ts).start)),
-          );
-          for (const key of keys) {
-            const actual = await scoreTable(redis, name, PARTITIONS, board.id, key);
-            expect(actual, `${board.id} ${key}`).toEqual(model.table(board.id, key));
-          }
-        }
-      }
       // Late events and dead letters are written by the same script: once each, too.
       let deadLetters = 0;
       const late = new Map<string, string[]>();

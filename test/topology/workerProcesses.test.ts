@@ -12,70 +12,19 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
-import { windowKey } from '../../operators/stateKeys.js';
-import { windowFor } from '../../operators/timeWindows.js';
-import type { BoardConfig } from '../../operators/types.js';
 import { BoardRegistry } from '../../topology/boards.js';
 import { EventWriter } from '../../topology/eventWriter.js';
-import { LeaderboardModel, type ModelEvent } from '../support/leaderboardModel.js';
-import { drained, scoreTable } from '../support/leaderboardState.js';
+import { generateRounds, MODEL_BOARDS } from '../support/eventRounds.js';
+import { drained, expectModelState } from '../support/leaderboardState.js';
 import { connect, dropKeys, redisUrl, uniqueName } from '../support/redis.js';
 
 const PARTITIONS = 8;
 const LEASE_MS = 1000;
 const ROUNDS = 30;
 const PER_ROUND = 200;
-const DAY = 86_400_000;
-const MINUTE = 60_000;
 const FIXTURE = fileURLToPath(new URL('../fixtures/workerProcess.ts', import.meta.url));
 
-const BOARDS: BoardConfig[] = [
-  {
-    id: 'points',
-    policy: 'sum',
-    order: 'desc',
-    windows: ['all', 'day', 'week', 'month'],
-    topK: 10,
-    graceSeconds: 60,
-    retentionDays: 30,
-  },
-  {
-    id: 'best',
-    policy: 'max',
-    order: 'desc',
-    windows: ['all', 'day'],
-    topK: 10,
-    graceSeconds: 0,
-    retentionDays: 30,
-  },
-  {
-    id: 'laps',
-    policy: 'min',
-    order: 'asc',
-    windows: ['all', 'week'],
-    topK: 10,
-    graceSeconds: 0,
-    retentionDays: 30,
-  },
-  {
-    id: 'level',
-    policy: 'last',
-    order: 'desc',
-    windows: ['all', 'day'],
-    topK: 10,
-    graceSeconds: 0,
-    retentionDays: 30,
-  },
-  {
-    id: 'daily',
-    policy: 'sum',
-    order: 'desc',
-    windows: ['day'],
-    topK: 10,
-    graceSeconds: 600,
-    retentionDays: 30,
-  },
-];
+const BOARDS = MODEL_BOARDS;
 
 interface WorkerMessage {
   type: string;
@@ -126,47 +75,6 @@ function spawnWorker(name: string): WorkerChild {
   };
 }
 
-/** A small deterministic generator (an LCG), so a failing run can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
-/**
- * Rounds of events: a clock walks forward from 10 days ago over several day boundaries; some
- * events are a little behind it, some days late, some for an unknown board (dead letters), some
- * repeat an eventId. Every ts is distinct, so `last` has no ties.
- */
-function generateRounds(seed: number): ModelEvent[][] {
-  const next = random(seed);
-  const pick = (n: number) => Math.floor(next() * n);
-  const used = new Set<number>();
-  let clock = Math.floor(Date.now() / DAY) * DAY - 10 * DAY + 20 * 3_600_000;
-  return Array.from({ length: ROUNDS }, () =>
-    Array.from({ length: PER_ROUND }, () => {
-      clock += pick(3) * MINUTE + 1;
-      const kind = next();
-      let ts = clock;
-      if (kind < 0.15) ts = clock - pick(180) * MINUTE;
-      else if (kind < 0.22) ts = clock - (1 + pick(4)) * DAY;
-      while (used.has(ts)) ts++;
-      used.add(ts);
-      const board = BOARDS[pick(BOARDS.length)]!;
-      const event: ModelEvent = {
-        board: next() < 0.03 ? 'ghost' : board.id,
-        userId: `user-${pick(40)}`,
-        value: board.policy === 'sum' ? pick(60) - 10 : pick(1000),
-        ts,
-      };
-      if (next() < 0.25) event.eventId = `e${pick(300)}`;
-      return event;
-    }),
-  );
-}
-
 describe('worker processes killed and paused while events keep coming', () => {
   let redis: Redis;
   let name: string;
@@ -208,7 +116,7 @@ describe('worker processes killed and paused while events keep coming', () => {
   it('counts every event exactly once through SIGKILL, a replacement, and SIGSTOP past the lease', async () => {
     const registry = new BoardRegistry(redis, name);
     for (const board of BOARDS) await registry.put(board);
-    const rounds = generateRounds(20_251_123);
+    const rounds = generateRounds(20_251_123, { rounds: ROUNDS, perRound: PER_ROUND });
 
     const [a, b] = await Promise.all([start(), start()]);
     // Both hold partitions before the faults, so each fault takes batches in hand with it.
@@ -244,22 +152,7 @@ describe('worker processes killed and paused while events keep coming', () => {
     await waitUntil(() => drained(redis, name, 'workers', PARTITIONS), 60_000, 'the group drained');
 
     const events = rounds.flat();
-    const model = new LeaderboardModel(new Map(BOARDS.map((board) => [board.id, board])), PARTITIONS);
-    model.apply(events);
-    for (const board of BOARDS) {
-      for (const window of board.windows) {
-        const keys = new Set(
-          events
-            .filter((e) => e.board === board.id)
-            .map((e) => windowKey(window, windowFor(window, e.ts).start)),
-        );
-        for (const key of keys) {
-          expect(await scoreTable(redis, name, PARTITIONS, board.id, key), `${board.id} ${key}`).toEqual(
-            model.table(board.id, key),
-          );
-        }
-      }
-    }
+    const { model } = await expectModelState(redis, name, PARTITIONS, BOARDS, events);
     let deadLetters = 0;
     const late = new Set<string>();
     for (let p = 0; p < PARTITIONS; p++) {
