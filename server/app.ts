@@ -3,7 +3,7 @@
  */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { methodNotAllowed } from 'hono/method-not-allowed';
+import { TrieRouter } from 'hono/router/trie-router';
 import { HttpError } from './httpError.js';
 import { boardRoutes } from './routes/boards.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -31,22 +31,6 @@ export function createApp(services: Services, options: AppOptions = {}): Hono {
     const route = c.req.routePath && c.req.routePath !== '/*' ? c.req.routePath : 'unmatched';
     services.metrics.requests.inc({ route, status: String(c.res.status) });
   });
-  app.use(
-    methodNotAllowed({
-      app,
-      onMethodNotAllowed: (c, methods) =>
-        c.json(
-          {
-            error: {
-              code: 'method-not-allowed',
-              message: `${c.req.method} is not allowed here; use ${methods.join(', ')}`,
-            },
-          },
-          405,
-          { Allow: methods.join(', ') },
-        ),
-    }),
-  );
   app.route('/', operationRoutes(services));
   app.route('/', boardRoutes(services));
   app.route('/', ingestRoutes(services));
@@ -54,9 +38,25 @@ export function createApp(services: Services, options: AppOptions = {}): Hono {
   app.route('/', userRoutes(services));
   app.route('/', liveRoutes(services, options.live));
 
-  app.notFound((c) =>
-    c.json({ error: { code: 'not-found', message: `no route ${c.req.method} ${c.req.path}` } }, 404),
-  );
+  // 405 comes from the not-found handler rather than a middleware around every request: only a
+  // request that matched no route pays for finding the methods its path allows.
+  const allowedMethods = methodsByPath(app);
+  app.notFound((c) => {
+    const methods = allowedMethods(c.req.path);
+    if (methods.length > 0 && !methods.includes(c.req.method)) {
+      return c.json(
+        {
+          error: {
+            code: 'method-not-allowed',
+            message: `${c.req.method} is not allowed here; use ${methods.join(', ')}`,
+          },
+        },
+        405,
+        { Allow: methods.join(', ') },
+      );
+    }
+    return c.json({ error: { code: 'not-found', message: `no route ${c.req.method} ${c.req.path}` } }, 404);
+  });
   app.onError((error, c) => {
     if (error instanceof HttpError) return c.json(error.toJSON(), error.status as 400, error.headers);
     if (error instanceof HTTPException) {
@@ -71,4 +71,29 @@ export function createApp(services: Services, options: AppOptions = {}): Hono {
     );
   });
   return app;
+}
+
+/**
+ * The methods an app's routes accept for a path (GET implies HEAD), from its route table, read
+ * once on first use: the routes are all registered by then.
+ */
+function methodsByPath(app: Hono): (path: string) => string[] {
+  let router: TrieRouter<string[]> | undefined;
+  return (path) => {
+    if (!router) {
+      const byPath = new Map<string, Set<string>>();
+      for (const route of app.routes) {
+        if (route.method === 'ALL' || route.method === 'HEAD') continue;
+        const methods = byPath.get(route.path) ?? new Set<string>();
+        methods.add(route.method);
+        if (route.method === 'GET') methods.add('HEAD');
+        byPath.set(route.path, methods);
+      }
+      router = new TrieRouter<string[]>();
+      for (const [routePath, methods] of byPath) router.add('ALL', routePath, [...methods]);
+    }
+    const allowed = new Set<string>();
+    for (const [methods] of router.match('ALL', path)[0]) for (const method of methods) allowed.add(method);
+    return [...allowed];
+  };
 }

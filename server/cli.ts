@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 /**
- * `leaderboard serve|work|describe`: the server and the workers in one process (the default of
- * `npm start`), or as separate processes sharing partitions, all configured by the environment.
+ * `leaderboard serve|work|describe|replay|dlq`: the server and the workers in one process (the
+ * default of `npm start`), or as separate processes sharing partitions, and the operations
+ * commands, all configured by the environment.
  */
 import { parseArgs } from 'node:util';
 import { leaderboardTopology } from '../topology/leaderboard.js';
+import { deadLettersCommand } from './commands/deadLetters.js';
+import { replayCommand, UsageError } from './commands/replay.js';
 import { loadConfig } from './config.js';
 import { startService } from './main.js';
 import { RedisNotInstalledError } from './privateRedis.js';
@@ -15,12 +18,16 @@ commands:
   serve [--workers N]   HTTP server, plus N worker pipelines in this process (default 1)
   work                  a worker process only (run as many as you like)
   describe              print the leaderboard topology
+  replay --board B      rebuild a board from the retained streams, live (replay --help)
+  dlq list|redrive      list or re-drive dead letters (dlq --help)
 
 environment: PORT, HOST, REDIS_URL, DATABASE_URL, PARTITIONS, API_KEYS, DATA_DIR, READS_REQUIRE_KEY,
   HIGH_WATER_MARK, RATE_LIMIT_RPS, RETENTION_DAYS, REFRESH_MS, APPENDFSYNC, LOG_LEVEL`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'replay') return replayCommand(rest, loadConfig());
+  if (command === 'dlq') return deadLettersCommand(rest, loadConfig());
   const { values } = parseArgs({
     args: rest,
     options: { workers: { type: 'string' }, help: { type: 'boolean' } },
@@ -77,6 +84,8 @@ main(process.argv.slice(2)).then(
   (error) => {
     if (
       error instanceof RedisNotInstalledError ||
+      error instanceof UsageError ||
+      (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) ||
       (error instanceof Error && error.message.startsWith('invalid configuration'))
     ) {
       console.error(error.message);

@@ -3,7 +3,7 @@
  * on (the event log must survive a restart), data under `<DATA_DIR>/redis`, stopped on exit.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type RedisServerHandle, startRedisServer } from './redisServerProcess.js';
 
@@ -37,8 +37,29 @@ export async function startPrivateRedis(
   if (!redisServerInstalled()) throw new RedisNotInstalledError();
   const dir = resolve(join(dataDir, 'redis'));
   mkdirSync(dir, { recursive: true });
-  return startRedisServer({
+  const handle = await startRedisServer({
     dir,
     args: ['--appendonly', 'yes', '--appendfsync', appendfsync, '--appenddirname', 'appendonly'],
   });
+  // Other commands (`leaderboard replay`, `dlq`) find the running server through this file.
+  const urlFile = join(dir, URL_FILE);
+  writeFileSync(urlFile, handle.url);
+  return {
+    ...handle,
+    async stop(signal) {
+      rmSync(urlFile, { force: true });
+      await handle.stop(signal);
+    },
+  };
+}
+
+const URL_FILE = 'url';
+
+/** The URL of the private redis-server a running `npm start` recorded under `dataDir`, if any. */
+export function recordedPrivateRedisUrl(dataDir: string): string | undefined {
+  try {
+    return readFileSync(join(resolve(dataDir), 'redis', URL_FILE), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }

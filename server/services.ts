@@ -4,7 +4,7 @@
  */
 
 import type { MiddlewareHandler } from 'hono';
-import type { Cluster, Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { membersKey, StreamAdmin } from 'redis-streams-consumer-groups';
 import type { Database } from '../operators/store/database.js';
@@ -21,6 +21,7 @@ import type { Config } from './config.js';
 import { FriendsRanking } from './friendsRanking.js';
 import { rateLimit } from './rateLimit/index.js';
 import { SnapshotCache } from './snapshotCache.js';
+import { TopBodyCache } from './topBodyCache.js';
 
 export interface ServerMetrics {
   requests: Counter<'route' | 'status'>;
@@ -36,6 +37,8 @@ export interface Services {
   writer: EventWriter;
   queries: LeaderboardQueries;
   snapshots: SnapshotCache;
+  /** Serialized `/top` bodies, per snapshot version (see `topBodyCache.ts` for how long). */
+  tops: TopBodyCache;
   profiles: ProfileCache;
   friends: FriendsRanking;
   registry: Registry;
@@ -66,10 +69,12 @@ export async function createServices(input: ServicesInput): Promise<Services> {
   // Other processes may change a board's settings: every process re-reads them now and then.
   const boardReload = setInterval(() => void boards.load().catch(() => {}), 5000);
   boardReload.unref();
-  const queries = new LeaderboardQueries(redis, { name, partitions: config.PARTITIONS });
+  const reads = readConnection(redis);
+  const queries = new LeaderboardQueries(reads, { name, partitions: config.PARTITIONS });
   const snapshots = new SnapshotCache(queries, name);
   await snapshots.start(redis);
-  const writer = new EventWriter(redis, {
+  const appends = appendConnection(redis);
+  const writer = new EventWriter(appends, {
     name,
     partitions: config.PARTITIONS,
     highWaterMark: config.HIGH_WATER_MARK,
@@ -109,6 +114,7 @@ export async function createServices(input: ServicesInput): Promise<Services> {
     writer,
     queries,
     snapshots,
+    tops: new TopBodyCache(),
     profiles: new ProfileCache(db),
     limiter: rateLimit({ perSecond: config.RATE_LIMIT_RPS }),
     friends,
@@ -118,10 +124,53 @@ export async function createServices(input: ServicesInput): Promise<Services> {
     async close() {
       clearInterval(boardReload);
       writer.close();
+      if (appends !== redis) appends.disconnect();
+      if (reads !== redis) reads.disconnect();
       friends.close();
       await snapshots.stop();
     },
   };
+}
+
+/** How long an append may wait for Redis's reply before the request is answered 503, ms. */
+export const APPEND_TIMEOUT_MS = 5000;
+
+/**
+ * The connection the edge appends events over: the service's connection, duplicated with
+ * `autoResendUnfulfilledCommands` off. By default ioredis sends a command again after a reconnect
+ * when its reply was lost, but Redis may have run it before the connection dropped (a Redis killed
+ * after writing the AOF and before replying, a reset connection): an XADD sent twice is an event
+ * in the stream twice, counted twice unless it carries an eventId, and answered 202. Without the
+ * resend such an append fails instead (503; the event is in the stream at most once), and since
+ * ioredis then never settles the dropped commands, `commandTimeout` rejects them. A Cluster
+ * (whose nodes never reconnect) keeps the shared connection.
+ *
+ * It auto-pipelines: the appends of all the requests handled in one turn of the event loop go to
+ * Redis in one socket write (and their replies come back in one read) instead of one each; a
+ * write to a loopback socket costs more than a request's whole validation.
+ */
+function appendConnection(redis: Redis | Cluster): Redis | Cluster {
+  if (!(redis instanceof Redis)) return redis;
+  const appends = redis.duplicate({
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: APPEND_TIMEOUT_MS,
+    enableAutoPipelining: true,
+  });
+  appends.on('error', () => {}); // reconnects by itself; a failed append answers 503
+  return appends;
+}
+
+/**
+ * The connection the reads query over: the service's connection, duplicated with auto-pipelining,
+ * so a rank's 33 commands (a score, then a count and a size per partition) and those of every other
+ * read in the same turn of the event loop share one socket write. A Cluster keeps the shared
+ * connection.
+ */
+function readConnection(redis: Redis | Cluster): Redis | Cluster {
+  if (!(redis instanceof Redis)) return redis;
+  const reads = redis.duplicate({ enableAutoPipelining: true });
+  reads.on('error', () => {}); // reconnects by itself; a read that fails meanwhile fails its request
+  return reads;
 }
 
 /** Whether any worker process of the group is alive (its heartbeat is in the members set). */

@@ -24,6 +24,9 @@ export class SnapshotCache {
   /** Subscribes to the snapshot channel on a dedicated connection. */
   async start(redis: Redis | Cluster): Promise<void> {
     this.subscriber = redis.duplicate();
+    // It reconnects and subscribes again by itself; unheard, ioredis would print every failed
+    // reconnect while Redis is down (the snapshots are re-read every second meanwhile).
+    this.subscriber.on('error', () => {});
     this.subscriber.on('message', (_channel: string, message: string) => {
       const [board, window, version] = message.split(' ');
       if (board && window && version) void this.refresh(board, window, Number(version)).catch(() => {});

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, expectError } from '../../test/server/httpSupport.js';
 import { startTestService, TEST_KEYS, type TestService } from '../../test/support/service.js';
 import { HttpError } from '../httpError.js';
-import { parseApiKeys } from './apiKeys.js';
+import { findKey, parseApiKeys } from './apiKeys.js';
 import { type AuthVariables, requireScope } from './index.js';
 
 /** A tiny app: one route per scope, and the contract's error shape. */
@@ -87,6 +87,23 @@ describe('parseApiKeys', () => {
   it('rejects an unknown scope and an entry without scopes', () => {
     expect(() => parseApiKeys('k1=ingest+root')).toThrow(/unknown scope 'root'/);
     expect(() => parseApiKeys('justakey')).toThrow(/key=scope/);
+  });
+});
+
+describe('findKey', () => {
+  it('finds a key again after remembering it, and never answers for a near miss of a remembered key', () => {
+    const keys = parseApiKeys('secret-one=ingest,secret-two=read');
+    const other = parseApiKeys('secret-one=admin');
+    for (let round = 0; round < 3; round++) {
+      expect(findKey(keys, 'secret-one')?.id).toBe('key1');
+      expect(findKey(keys, 'secret-two')?.id).toBe('key2');
+      expect(findKey(keys, 'secret-on')).toBeUndefined();
+      expect(findKey(keys, 'secret-one ')).toBeUndefined();
+      expect(findKey(keys, 'SECRET-ONE')).toBeUndefined();
+      // What one key list remembered does not answer for another list.
+      expect([...(findKey(other, 'secret-one')?.scopes ?? [])]).toEqual(['admin']);
+      expect(findKey(other, 'secret-two')).toBeUndefined();
+    }
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { HttpError } from '../httpError.js';
+import { requestHeader } from '../nodeRequest.js';
 import { type ApiKey, findKey, type Scope } from './apiKeys.js';
 
 export interface AuthOptions {
@@ -21,8 +22,10 @@ export type AuthVariables = { apiKey?: ApiKey };
  */
 export function requireScope(options: AuthOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   const required = options.required ?? true;
-  return async function requireScope(c, next) {
-    const header = c.req.header('authorization');
+  // Not async: a rejected key throws at once, and an accepted one hands on next()'s promise
+  // without wrapping it in another (this runs on every request).
+  return function requireScope(c, next) {
+    const header = requestHeader(c, 'authorization');
     if (!header) {
       if (!required) return next();
       throw new HttpError(401, 'unauthorized', 'missing API key: send "Authorization: Bearer <key>"');

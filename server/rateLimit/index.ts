@@ -35,7 +35,8 @@ function clientAddress(c: Context): string {
 export function rateLimit(options: RateLimitOptions): MiddlewareHandler<{ Variables: AuthVariables }> {
   const burst = options.burst ?? Math.max(1, options.perSecond * 2);
   const buckets = new Map<string, Bucket>();
-  return async function rateLimit(c, next) {
+  // Not async, as requireScope: it throws or hands on next()'s promise.
+  return function rateLimit(c, next) {
     if (options.perSecond <= 0) return next();
     const who = c.get('apiKey')?.id ?? `address ${clientAddress(c)}`;
     const now = Date.now();

@@ -6,7 +6,7 @@ import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
 import { parseBody } from '../validation.js';
 import { routeGuards } from './guards.js';
-import { jsonBodyLimit, readJson } from './http.js';
+import { readJson, SMALL_BODY } from './http.js';
 
 export function boardRoutes(services: Services): Hono {
   const app = new Hono();
@@ -17,9 +17,9 @@ export function boardRoutes(services: Services): Hono {
     return c.json({ boards: services.boards.list() });
   });
 
-  app.put('/v1/boards/:board', admin, limit, jsonBodyLimit(64 * 1024, '64 KiB'), async (c) => {
+  app.put('/v1/boards/:board', admin, limit, async (c) => {
     const id = c.req.param('board');
-    const body = await readJson(c);
+    const body = await readJson(c, SMALL_BODY);
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new HttpError(400, 'invalid-body', 'the body must be a JSON object (a BoardConfig)');
     }

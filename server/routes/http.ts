@@ -1,42 +1,45 @@
 /** Helpers the routes share: JSON bodies, boards from the path, window instances, profiles. */
-import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import type { Context } from 'hono';
 import type { RankedEntry } from '../../operators/ranking.js';
 import { windowKey } from '../../operators/stateKeys.js';
 import type { Profile } from '../../operators/store/profiles.js';
 import { windowFor } from '../../operators/timeWindows.js';
 import type { BoardConfig, WindowName } from '../../operators/types.js';
 import { HttpError } from '../httpError.js';
+import { type BodyLimit, readBody, requestHeader } from '../nodeRequest.js';
 import type { Services } from '../services.js';
 import { intParam, windowParam } from '../validation.js';
 
-/** Caps a request body (so no client makes the edge buffer an unbounded body): 413 beyond `maxSize`. */
-export function jsonBodyLimit(maxSize: number, label: string): MiddlewareHandler {
-  return bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new HttpError(413, 'payload-too-large', `the body is larger than ${label}`);
-    },
-  });
-}
+/** The body caps of the routes: single objects, and lists (batches, friend lists). */
+export const SMALL_BODY: BodyLimit = { maxBytes: 64 * 1024, label: '64 KiB' };
+export const LARGE_BODY: BodyLimit = { maxBytes: 8 * 1024 * 1024, label: '8 MiB' };
 
-/** The request's JSON body: 415 when it is not JSON, 400 when it does not parse. */
-export async function readJson(c: Context): Promise<unknown> {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type.trim())) {
+/**
+ * The request's JSON body: 413 past `limit` (so no client makes the edge buffer an unbounded
+ * body), 415 when it is not JSON, 400 when it does not parse.
+ */
+export async function readJson(c: Context, limit: BodyLimit): Promise<unknown> {
+  const declared = requestHeader(c, 'content-length');
+  if (declared !== undefined && Number(declared) > limit.maxBytes) {
+    throw new HttpError(413, 'payload-too-large', `the body is larger than ${limit.label}`);
+  }
+  const type = requestHeader(c, 'content-type') ?? '';
+  if (!JSON_TYPE.test(type.trim())) {
     throw new HttpError(
       415,
       'unsupported-media-type',
       'send the body as JSON with "Content-Type: application/json"',
     );
   }
-  const text = await c.req.text();
+  const text = await readBody(c, limit);
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new HttpError(400, 'invalid-json', `the body is not valid JSON: ${(error as Error).message}`);
   }
 }
+
+const JSON_TYPE = /^application\/([a-z.+-]*\+)?json\b/i;
 
 /** The board named in the path, or 404. */
 export function boardFrom(services: Services, id: string): BoardConfig {
@@ -45,10 +48,12 @@ export function boardFrom(services: Services, id: string): BoardConfig {
   return board;
 }
 
-/** As `boardFrom`, reloading the registry once in case another process just created the board. */
-export async function freshBoardFrom(services: Services, id: string): Promise<BoardConfig> {
-  if (!services.boards.get(id)) await services.boards.knowsAll([id]);
-  return boardFrom(services, id);
+/**
+ * As `boardFrom`, reloading the registry once in case another process just created the board.
+ * A known board is returned as is, without a promise.
+ */
+export function freshBoardFrom(services: Services, id: string): BoardConfig | Promise<BoardConfig> {
+  return services.boards.get(id) ?? services.boards.knowsAll([id]).then(() => boardFrom(services, id));
 }
 
 export interface WindowInstance {

@@ -8,7 +8,7 @@ import type { Services } from '../services.js';
 import { intParam } from '../validation.js';
 import { routeGuards } from './guards.js';
 import { freshBoardFrom, windowFrom } from './http.js';
-import { topBody } from './reads.js';
+import { cachedTop } from './reads.js';
 
 export interface LiveOptions {
   /** Interval of heartbeat comments, ms. Default 15,000. */
@@ -29,10 +29,10 @@ export function liveRoutes(services: Services, options: LiveOptions = {}): Hono 
       let sending = Promise.resolve();
       const send = () => {
         sending = sending.then(async () => {
-          const body = await topBody(services, board, window, k);
-          if (body.version === lastVersion) return;
-          lastVersion = body.version;
-          await stream.writeSSE({ event: 'top', id: String(body.version), data: JSON.stringify(body) });
+          const top = await cachedTop(services, board, window, k);
+          if (top.version === lastVersion) return;
+          lastVersion = top.version;
+          await stream.writeSSE({ event: 'top', id: String(top.version), data: top.json });
         });
         return sending;
       };

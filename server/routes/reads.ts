@@ -2,8 +2,10 @@
 import { Hono } from 'hono';
 import { archivedTop } from '../../operators/store/archivedWindows.js';
 import type { BoardConfig } from '../../operators/types.js';
+import type { SnapshotRead } from '../../topology/queries.js';
 import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
+import type { SerializedTop } from '../topBodyCache.js';
 import { intParam, userIdSchema } from '../validation.js';
 import { routeGuards } from './guards.js';
 import { freshBoardFrom, type WindowInstance, windowFrom, withProfiles } from './http.js';
@@ -16,7 +18,8 @@ export function readRoutes(services: Services): Hono {
     const board = await freshBoardFrom(services, c.req.param('board'));
     const window = windowFrom(c, board);
     const k = intParam(c.req.query('k'), 'k', 1, 1000, board.topK);
-    return c.json(await topBody(services, board, window, k));
+    const top = await cachedTop(services, board, window, k);
+    return c.body(top.bytes, 200, { 'Content-Type': 'application/json' });
   });
 
   app.get('/v1/boards/:board/users/:userId', readers, limit, async (c) => {
@@ -59,9 +62,30 @@ export function readRoutes(services: Services): Hono {
   return app;
 }
 
-/** The body of `/top` (and of each live `top` event). */
-export async function topBody(services: Services, board: BoardConfig, window: WindowInstance, k: number) {
+/**
+ * The body of `/top` (and of each live `top` event), serialized, from the snapshot cache's newest
+ * snapshot: reused from `services.tops` while that snapshot and the profiles are unchanged.
+ */
+export async function cachedTop(
+  services: Services,
+  board: BoardConfig,
+  window: WindowInstance,
+  k: number,
+): Promise<SerializedTop> {
   const snapshot = await services.snapshots.get(board.id, window.key);
+  return services.tops.get(`${board.id} ${window.key} ${k}`, snapshot, () =>
+    topBody(services, board, window, k, snapshot),
+  );
+}
+
+/** The body of `/top` built from a snapshot (none: the archived top of a closed window, or empty). */
+async function topBody(
+  services: Services,
+  board: BoardConfig,
+  window: WindowInstance,
+  k: number,
+  snapshot: SnapshotRead | undefined,
+) {
   let entries = snapshot?.entries ?? [];
   const closed = window.windowEnd + board.graceSeconds * 1000 <= Date.now();
   if (!snapshot && closed)

@@ -6,26 +6,27 @@ import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
 import { friendsSchema, parseBody, profileSchema, userIdSchema } from '../validation.js';
 import { routeGuards } from './guards.js';
-import { jsonBodyLimit, readJson } from './http.js';
+import { LARGE_BODY, readJson, SMALL_BODY } from './http.js';
 
 export function userRoutes(services: Services): Hono {
   const app = new Hono();
   const { ingest, limit } = routeGuards(services);
 
-  app.put('/v1/users/:userId/profile', ingest, limit, jsonBodyLimit(64 * 1024, '64 KiB'), async (c) => {
+  app.put('/v1/users/:userId/profile', ingest, limit, async (c) => {
     const userId = pathUser(c.req.param('userId'));
-    const body = parseBody(profileSchema, await readJson(c));
+    const body = parseBody(profileSchema, await readJson(c, SMALL_BODY));
     const profile = await setProfile(services.db, userId, {
       name: body.name,
       avatarUrl: body.avatarUrl ?? null,
     });
     services.profiles.invalidate(userId);
+    services.tops.profilesChanged();
     return c.json({ userId, ...profile });
   });
 
-  app.put('/v1/users/:userId/friends', ingest, limit, jsonBodyLimit(8 * 1024 * 1024, '8 MiB'), async (c) => {
+  app.put('/v1/users/:userId/friends', ingest, limit, async (c) => {
     const userId = pathUser(c.req.param('userId'));
-    const body = parseBody(friendsSchema, await readJson(c));
+    const body = parseBody(friendsSchema, await readJson(c, LARGE_BODY));
     const friends = await setFriends(
       services.db,
       userId,

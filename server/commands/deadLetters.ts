@@ -1,0 +1,96 @@
+/**
+ * `leaderboard dlq list|redrive`: the dead letters of every partition, and re-driving them (as new
+ * stream entries) once whatever made them fail is fixed, e.g. the board they name was created.
+ */
+import { parseArgs } from 'node:util';
+import { type DeadLetter, StreamAdmin } from 'redis-streams-consumer-groups';
+import { DEFAULTS } from '../../topology/defaults.js';
+import { redisForCommand } from '../commandRedis.js';
+import type { Config } from '../config.js';
+import { UsageError } from './replay.js';
+
+export const DLQ_USAGE = `usage: leaderboard dlq list [--partition <p>] [--limit <n per partition>] [--json]
+       leaderboard dlq redrive [--partition <p>] [--id <dead letter id>]...
+
+  list     the dead letters, oldest first per partition: id, original entry id, deliveries, reason
+  redrive  appends dead letters to their partition's stream again as new entries and removes them
+           from the dead-letter stream (all of them, or those of --partition, or the given --id)`;
+
+export async function deadLettersCommand(
+  args: string[],
+  config: Config,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
+  const [action, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      partition: { type: 'string' },
+      limit: { type: 'string' },
+      id: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help || action === 'help') {
+    out.write(`${DLQ_USAGE}\n`);
+    return 0;
+  }
+  if (action !== 'list' && action !== 'redrive')
+    throw new UsageError(`dlq needs list or redrive\n\n${DLQ_USAGE}`);
+  const partitions = selectPartitions(values.partition, config.PARTITIONS);
+  const limit = values.limit === undefined ? 100 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
+
+  const connection = await redisForCommand(config);
+  try {
+    const admin = new StreamAdmin(connection.redis, {
+      name: config.KEY_PREFIX,
+      group: DEFAULTS.group,
+      partitions: config.PARTITIONS,
+    });
+    if (action === 'list') {
+      const letters: DeadLetter[] = [];
+      for (const p of partitions) letters.push(...(await admin.deadLetters(p, { count: limit })));
+      out.write(values.json ? `${JSON.stringify(letters, null, 2)}\n` : table(letters));
+      return 0;
+    }
+    let redriven = 0;
+    for (const p of partitions) redriven += await admin.redrive(p, values.id);
+    out.write(`re-drove ${redriven} dead letter${redriven === 1 ? '' : 's'}\n`);
+    if (values.id && redriven < values.id.length) {
+      out.write(`${values.id.length - redriven} of the given ids were not found\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await connection.close();
+  }
+}
+
+function selectPartitions(partition: string | undefined, count: number): number[] {
+  if (partition === undefined) return Array.from({ length: count }, (_, p) => p);
+  const p = Number(partition);
+  if (!Number.isInteger(p) || p < 0 || p >= count) {
+    throw new UsageError(`--partition must be an integer from 0 to ${count - 1}`);
+  }
+  return [p];
+}
+
+function table(letters: DeadLetter[]): string {
+  if (letters.length === 0) return 'no dead letters\n';
+  const rows = letters.map((l) => [
+    String(l.partition),
+    l.id,
+    l.originId,
+    String(l.deliveries),
+    `${l.fields.b ?? '?'}/${l.fields.u ?? '?'} v=${l.fields.v ?? '?'}`,
+    l.reason,
+  ]);
+  const header = ['partition', 'id', 'entry', 'deliveries', 'board/user', 'reason'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return `${[line(header), ...rows.map(line)].join('\n')}\n${letters.length} dead letter${letters.length === 1 ? '' : 's'}\n`;
+}
