@@ -381,6 +381,11 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
       score: 10,
       profile: { name: 'Cat 2', avatarUrl: null },
     });
+    // The top's serialized body (reused while its snapshot is unchanged) is rebuilt too.
+    const res = await fetch(`${base}/v1/boards/${board.id}/top`);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    const top = (await res.json()) as { entries: Entry[] };
+    expect(top.entries[2]).toEqual(again.entries[2]);
   });
 
   it('counts an event repeated with the same eventId once', async () => {
