@@ -50,19 +50,19 @@ function tooLarge(limit: BodyLimit): HttpError {
  * @example
  * const text = await readBody(c, { maxBytes: 64 * 1024, label: '64 KiB' });
  */
-export async function readBody(c: Context, limit: BodyLimit): Promise<string> {
+export function readBody(c: Context, limit: BodyLimit): Promise<string> {
+  // Not async (it runs on every write): the body's own promise is handed on, decoded.
   const declared = requestHeader(c, 'content-length');
-  if (declared !== undefined && Number(declared) > limit.maxBytes) throw tooLarge(limit);
+  if (declared !== undefined && Number(declared) > limit.maxBytes) return Promise.reject(tooLarge(limit));
   const incoming = incomingOf(c);
-  if (incoming) return decodeUtf8(await readIncoming(incoming, limit));
-  return decodeUtf8(await readWebBody(c.req.raw.body, limit));
+  return incoming ? readIncoming(incoming, limit) : readWebBody(c.req.raw.body, limit).then(decodeUtf8);
 }
 
 /**
- * Reads a Node request to its end, counting bytes as they arrive. Past the limit it stops
+ * Reads a Node request to its end as text, counting bytes as they arrive. Past the limit it stops
  * listening and rejects; `@hono/node-server` drains (or closes) what is left after the answer.
  */
-function readIncoming(incoming: IncomingMessage, limit: BodyLimit): Promise<Buffer> {
+function readIncoming(incoming: IncomingMessage, limit: BodyLimit): Promise<string> {
   return new Promise((resolve, reject) => {
     let first: Buffer | undefined;
     let chunks: Buffer[] | undefined;
@@ -87,7 +87,7 @@ function readIncoming(incoming: IncomingMessage, limit: BodyLimit): Promise<Buff
     };
     const onEnd = () => {
       cleanup();
-      resolve(chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0)));
+      resolve(decodeUtf8(chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0))));
     };
     const onError = (error: Error) => {
       cleanup();
@@ -98,7 +98,7 @@ function readIncoming(incoming: IncomingMessage, limit: BodyLimit): Promise<Buff
       reject(new HttpError(400, 'incomplete-body', 'the connection closed before the body ended'));
     };
     if (incoming.readableEnded) {
-      resolve(Buffer.alloc(0));
+      resolve('');
       return;
     }
     incoming.on('data', onData);

@@ -62,10 +62,21 @@ export class EventWriter {
   overloaded(userIds: Iterable<string>): number[] {
     const over = new Set<number>();
     for (const userId of userIds) {
-      const p = this.partitionOf(userId);
-      if ((this.backlogs[p] ?? 0) > this.highWaterMark) over.add(p);
+      const p = this.overloadedPartition(userId);
+      if (p !== undefined) over.add(p);
     }
     return [...over];
+  }
+
+  /** The partition of this user when its backlog is over the high-water mark. */
+  overloadedPartition(userId: string): number | undefined {
+    const p = this.partitionOf(userId);
+    return (this.backlogs[p] ?? 0) > this.highWaterMark ? p : undefined;
+  }
+
+  /** Appends one event; resolves with its entry id once Redis has accepted it. */
+  appendOne(event: EncodedEvent): Promise<string> {
+    return this.producer.appendOne({ key: event.userId, fields: encodeEvent(event) });
   }
 
   /** Appends events; resolves once Redis has accepted every one. */

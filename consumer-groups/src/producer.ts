@@ -110,10 +110,16 @@ export class Producer {
    * @example
    * const id = await producer.appendOne({ key: 'user-1', fields: ['b', 'global', 'v', '10'] });
    */
-  async appendOne(record: ProducerRecord): Promise<string> {
-    const key = this.streamKeys[this.resolvePartition(record)]!;
+  appendOne(record: ProducerRecord): Promise<string> {
+    // Not async: the single-event ingest's path hands on ioredis's promise as it is.
+    let key: string;
+    try {
+      key = this.streamKeys[this.resolvePartition(record)]!;
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const minId = String(Math.max(0, Date.now() - this.retentionMs));
-    return (await this.redis.xadd(key, 'MINID', '~', minId, '*', ...flatten(record.fields))) as string;
+    return this.redis.xadd(key, 'MINID', '~', minId, '*', ...flatten(record.fields)) as Promise<string>;
   }
 
   /** One `appendEntries` call per partition (per {@link MAX_ENTRIES_PER_CALL} entries), all at once. */

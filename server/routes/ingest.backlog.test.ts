@@ -66,9 +66,20 @@ describe('ingest backpressure (HIGH_WATER_MARK=5, no workers)', () => {
     expect((await single(hot)).status).toBe(202);
   });
 
-  it('answers 503 unavailable with Retry-After when Redis does not accept the events', async () => {
-    vi.spyOn(svc.services.writer, 'append').mockRejectedValueOnce(new Error('connection lost'));
+  it('answers 503 unavailable with Retry-After when Redis does not accept the event (single)', async () => {
+    vi.spyOn(svc.services.writer, 'appendOne').mockRejectedValueOnce(new Error('connection lost'));
     const res = await single(cold);
+    const message = await expectError(res, 503, 'unavailable');
+    expect(message).toContain('Redis');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers 503 unavailable with Retry-After when Redis does not accept the events (batch)', async () => {
+    vi.spyOn(svc.services.writer, 'append').mockRejectedValueOnce(new Error('connection lost'));
+    const res = await call(svc.app, 'POST', '/v1/events', {
+      key: TEST_KEYS.ingest,
+      body: { events: [{ board: 'global', userId: cold, value: 1 }] },
+    });
     const message = await expectError(res, 503, 'unavailable');
     expect(message).toContain('Redis');
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
