@@ -4,7 +4,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { TrieRouter } from 'hono/router/trie-router';
-import { HttpError } from './httpError.js';
+import { HttpError, internalError } from './httpError.js';
 import { boardRoutes } from './routes/boards.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { type LiveOptions, liveRoutes } from './routes/live.js';
@@ -65,10 +65,7 @@ export function createApp(services: Services, options: AppOptions = {}): Hono {
       return c.json({ error: { code, message: error.message || 'bad request' } }, status);
     }
     options.onServerError?.(error);
-    return c.json(
-      { error: { code: 'internal', message: 'an unexpected error occurred; it was logged' } },
-      500,
-    );
+    return c.json(internalError().toJSON(), 500);
   });
   return app;
 }

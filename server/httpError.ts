@@ -26,3 +26,8 @@ export function unavailable(what: string, retryAfterSeconds = 1): HttpError {
     'Retry-After': String(retryAfterSeconds),
   });
 }
+
+/** An error that is not the client's fault: 500, and the cause goes to the log, not the client. */
+export function internalError(): HttpError {
+  return new HttpError(500, 'internal', 'an unexpected error occurred; it was logged');
+}

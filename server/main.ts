@@ -2,8 +2,9 @@
  * Starts the service: Redis (given, or a private child), the relational store (PostgreSQL, or
  * embedded PGlite), the workers, and the HTTP server; stops them gracefully on SIGTERM/SIGINT.
  */
+
+import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { type ServerType, serve } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { openDatabase } from '../operators/store/database.js';
@@ -12,6 +13,7 @@ import { generatedApiKey } from './apiKeyFile.js';
 import { createApp } from './app.js';
 import { type ApiKey, parseApiKeys } from './auth/apiKeys.js';
 import type { Config } from './config.js';
+import { listenEdge } from './edgeServer.js';
 import { startPrivateRedis } from './privateRedis.js';
 import type { RedisServerHandle } from './redisServerProcess.js';
 import { createServices, type Services } from './services.js';
@@ -73,15 +75,12 @@ export async function startService(config: Config, options: StartOptions): Promi
   );
   archiver.start();
 
-  let server: ServerType | undefined;
+  let server: Server | undefined;
   let url: string | undefined;
   if (options.http) {
-    const app = createApp(services, {
-      onServerError: (error) => log.error({ err: error }, 'request failed'),
-    });
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
-    });
+    const onServerError = (error: unknown) => log.error({ err: error }, 'request failed');
+    const app = createApp(services, { onServerError });
+    server = await listenEdge(app, services, { port: config.PORT, hostname: config.HOST, onServerError });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     url = `http://${config.HOST}:${port}`;
@@ -95,7 +94,7 @@ export async function startService(config: Config, options: StartOptions): Promi
         if (!server) return resolve();
         server.close(() => resolve());
         // Live (SSE) connections never end by themselves.
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.closeAllConnections();
       });
       await services.workers?.stop();
       await services.close();

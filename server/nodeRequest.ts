@@ -62,7 +62,7 @@ export function readBody(c: Context, limit: BodyLimit): Promise<string> {
  * Reads a Node request to its end as text, counting bytes as they arrive. Past the limit it stops
  * listening and rejects; `@hono/node-server` drains (or closes) what is left after the answer.
  */
-function readIncoming(incoming: IncomingMessage, limit: BodyLimit): Promise<string> {
+export function readIncoming(incoming: IncomingMessage, limit: BodyLimit): Promise<string> {
   return new Promise((resolve, reject) => {
     let first: Buffer | undefined;
     let chunks: Buffer[] | undefined;

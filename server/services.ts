@@ -19,7 +19,7 @@ import type { ApiKey } from './auth/apiKeys.js';
 import type { AuthVariables } from './auth/index.js';
 import type { Config } from './config.js';
 import { FriendsRanking } from './friendsRanking.js';
-import { rateLimit } from './rateLimit/index.js';
+import { RateLimiter, rateLimit } from './rateLimit/index.js';
 import { SnapshotCache } from './snapshotCache.js';
 import { TopBodyCache } from './topBodyCache.js';
 
@@ -44,7 +44,9 @@ export interface Services {
   registry: Registry;
   metrics: ServerMetrics;
   admin: StreamAdmin;
-  /** The per-key rate limit, one bucket per key across every route. */
+  /** The per-key rate limit's buckets, one per key across every route. */
+  rateLimiter: RateLimiter;
+  /** The rate limit as the routes' middleware, over `rateLimiter`. */
   limiter: MiddlewareHandler<{ Variables: AuthVariables }>;
   /** Workers running in this process, if any. */
   workers?: LeaderboardWorkers;
@@ -92,6 +94,7 @@ export async function createServices(input: ServicesInput): Promise<Services> {
         pending: p.pending,
       })),
   });
+  const rateLimiter = new RateLimiter({ perSecond: config.RATE_LIMIT_RPS });
   const metrics: ServerMetrics = {
     requests: new Counter({
       name: 'lb_http_requests_total',
@@ -116,7 +119,8 @@ export async function createServices(input: ServicesInput): Promise<Services> {
     snapshots,
     tops: new TopBodyCache(),
     profiles: new ProfileCache(db),
-    limiter: rateLimit({ perSecond: config.RATE_LIMIT_RPS }),
+    rateLimiter,
+    limiter: rateLimit(rateLimiter),
     friends,
     registry,
     metrics,

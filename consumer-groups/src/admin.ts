@@ -49,7 +49,7 @@ export class StreamAdmin {
     private readonly redis: Redis | Cluster,
     readonly options: AdminOptions,
   ) {
-    defineConsumerGroupScripts(redis);
+    defineConsumerGroupScripts(redis, ['redrive']);
   }
 
   private get partitions(): number[] {

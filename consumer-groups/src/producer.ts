@@ -68,7 +68,7 @@ export class Producer {
     this.partitions = options.partitions;
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.streamKeys = Array.from({ length: this.partitions }, (_, p) => partitionKeys(this.name, p).stream);
-    defineConsumerGroupScripts(redis);
+    defineConsumerGroupScripts(redis, ['appendEntries']);
   }
 
   /** The partition a key belongs to. */

@@ -70,8 +70,16 @@ export function defineScripts(redis: Redis | Cluster, scripts: ScriptSource[]): 
 
 let ownScripts: ScriptSource[] | undefined;
 
-/** Registers this package's scripts on a client. */
-export function defineConsumerGroupScripts(redis: Redis | Cluster): void {
+/**
+ * Registers this package's scripts on a client: all of them, or only those named. A client
+ * should carry only the scripts its users call: ioredis copies every script a client defines onto
+ * each pipeline it builds, and an auto-pipelining client builds one per turn of the event loop
+ * (a producer's connection pays that on every append).
+ *
+ * @example
+ * defineConsumerGroupScripts(redis, ['appendEntries']);
+ */
+export function defineConsumerGroupScripts(redis: Redis | Cluster, only?: readonly string[]): void {
   ownScripts ??= readScripts(PACKAGE_LUA_DIR);
-  defineScripts(redis, ownScripts);
+  defineScripts(redis, only ? ownScripts.filter((s) => only.includes(s.name)) : ownScripts);
 }

@@ -1,23 +1,30 @@
 /**
- * The edge server over real sockets: the Hono app of `server/app.ts` on `@hono/node-server`, built
- * as `npm start` builds it (`createServices`, in-memory PGlite, 16 partitions, API keys), against
- * a bare `node:http` server on the same Redis. Each server runs in a child process of its own
- * (forked from this file); autocannon drives them from the benchmark process, so the server
- * under test never shares its event loop with the load generator (they do share the machine's
- * two cores, with Redis).
+ * The edge server over real sockets: the service's HTTP server (`server/edgeServer.ts`: the Hono
+ * app of `server/app.ts` on `@hono/node-server`'s listener, with the single-event fast path in
+ * front of it), built as `npm start` builds it (`createServices`, in-memory PGlite, 16
+ * partitions, API keys), against a bare `node:http` server on the same Redis. Each server runs in
+ * a child process of its own (forked from this file); autocannon drives them from the benchmark
+ * process, so the server under test never shares its event loop with the load generator (they do
+ * share the machine's two cores, with Redis).
  *
- * One repetition (the order of the app and the bare server alternates between repetitions):
+ * One repetition:
  * 1. single-event ingest: `POST /v1/boards/bench/events` with `Authorization: Bearer <key>` and
  *    `{"userId":"u<n>","value":<v>}`, n cycling over 1,000,000 ids (autocannon `setupRequest`),
- *    64 connections, `BENCH_EDGE_SECONDS` (default 4) s. The app authenticates, rate-limits (the
- *    limit is set to 1e9/s so it never refuses, but its bucket is still kept), validates (the
- *    contract's rules), checks the partition backlog and answers 202 once `XADD` is acknowledged.
- *    The bare server parses the JSON, picks the partition and runs the same `XADD ... MINID ~
- *    <7 days> * b u v t`, then answers 202: no auth, no validation, no backlog check, no
- *    framework. Both send their XADDs over an ioredis connection that auto-pipelines (the app's
- *    append connection does; the bare server's is given the same option, so the ratio measures
- *    what the app adds, not a difference of Redis client settings). Only 2xx answers count; any
- *    other answer fails the run.
+ *    64 connections, `BENCH_EDGE_SECONDS` (default 4) s, against three servers in an order that
+ *    rotates between repetitions:
+ *    - `ingest.singleRps`: the service as it runs. It authenticates, rate-limits (the limit is
+ *      set to 1e9/s so it never refuses, but its bucket is still kept), validates (the
+ *      contract's rules), checks the partition backlog and answers 202 once `XADD` is
+ *      acknowledged;
+ *    - `ingest.honoSingleRps`: the same service with the fast path off, every request routed
+ *      through Hono (what the fast path saves);
+ *    - `ingest.bareNodeRps`: the bare server parses the JSON, picks the partition and runs the
+ *      same `XADD ... MINID ~ <7 days> * b u v t`, then answers 202: no auth, no validation, no
+ *      backlog check, no framework.
+ *    All send their XADDs over an ioredis connection that auto-pipelines (the app's append
+ *    connection does; the bare server's is given the same option, so the ratio measures what the
+ *    app adds, not a difference of Redis client settings). Only 2xx answers count; any other
+ *    answer fails the run.
  * 2. batch ingest: `POST /v1/events` with 1000 events per body (32 pre-built bodies of varying
  *    users, cycled), 8 connections; figure = accepted events/s.
  * 3. reads, on a board of 1,000,000 users over 16 partitions (filled once with pipelined ZADD,
@@ -35,7 +42,6 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { DEFAULT_RETENTION_MS, partitionFor, partitionKeys } from 'redis-streams-consumer-groups';
@@ -44,6 +50,7 @@ import { openDatabase } from '../../operators/store/database.js';
 import { createApp } from '../../server/app.js';
 import { parseApiKeys } from '../../server/auth/apiKeys.js';
 import { loadConfig } from '../../server/config.js';
+import { listenEdge } from '../../server/edgeServer.js';
 import { createServices } from '../../server/services.js';
 import { BoardRegistry } from '../../topology/boards.js';
 import { EventWriter } from '../../topology/eventWriter.js';
@@ -59,7 +66,7 @@ const CONNECTIONS = 64;
 const BATCH_CONNECTIONS = 8;
 const BATCH_EVENTS = 1000;
 
-type ServerKind = 'app' | 'bare';
+type ServerKind = 'app' | 'hono' | 'bare';
 
 interface ChildServer {
   kind: ServerKind;
@@ -74,6 +81,7 @@ export const edge: BenchmarkGroup = {
     'batch ingest; top-K and rank reads over 1M users (autocannon, servers in child processes)',
   figures: [
     { path: 'ingest.singleRps', unit: 'req/s', baseline: 'ingest.bareNodeRps' },
+    { path: 'ingest.honoSingleRps', unit: 'req/s', baseline: 'ingest.bareNodeRps' },
     { path: 'ingest.bareNodeRps', unit: 'req/s' },
     { path: 'ingest.singleP99Ms', unit: 'ms' },
     { path: 'ingest.batchEventsPerSec', unit: 'events/s' },
@@ -95,13 +103,14 @@ export const edge: BenchmarkGroup = {
     const servers: ChildServer[] = [];
     try {
       servers.push(await spawnServer('app', context.redisUrl, appPrefix));
+      servers.push(await spawnServer('hono', context.redisUrl, appPrefix));
       servers.push(await spawnServer('bare', context.redisUrl, barePrefix));
     } catch (error) {
       for (const s of servers) s.child.kill();
       redis.disconnect();
       throw error;
     }
-    const [app, bare] = servers as [ChildServer, ChildServer];
+    const [app, hono, bare] = servers as [ChildServer, ChildServer, ChildServer];
     const batchBodies = Array.from({ length: 32 }, (_, b) => {
       const events = Array.from({ length: BATCH_EVENTS }, (_, i) => ({
         board: BOARD,
@@ -124,6 +133,7 @@ export const edge: BenchmarkGroup = {
         runRepetition(context, repetition, {
           redis,
           app,
+          hono,
           bare,
           appPrefix,
           barePrefix,
@@ -143,6 +153,7 @@ export const edge: BenchmarkGroup = {
 interface Setup {
   redis: Redis;
   app: ChildServer;
+  hono: ChildServer;
   bare: ChildServer;
   appPrefix: string;
   barePrefix: string;
@@ -151,7 +162,7 @@ interface Setup {
 }
 
 async function runRepetition(context: BenchContext, repetition: Repetition, setup: Setup): Promise<Sample> {
-  const { redis, app, bare, seconds } = setup;
+  const { redis, app, hono, bare, seconds } = setup;
   const sample: Sample = {};
   const single = async (server: ChildServer) => {
     const result = await cannon(server.url, seconds, CONNECTIONS, {
@@ -160,15 +171,19 @@ async function runRepetition(context: BenchContext, repetition: Repetition, setu
       headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
       bodies: (n) => `{"userId":"u${(n * 7919) % USERS}","value":${1 + (n % 100)}}`,
     });
-    await deleteStreams(redis, server === app ? setup.appPrefix : setup.barePrefix);
+    await deleteStreams(redis, server === bare ? setup.barePrefix : setup.appPrefix);
     return result;
   };
-  const order = repetition.index % 2 === 1 ? [bare, app] : [app, bare];
-  for (const server of order) {
+  // The order rotates between repetitions, so no server always runs first (or last).
+  const servers = [app, hono, bare];
+  const shift = repetition.index % servers.length;
+  for (const server of [...servers.slice(shift), ...servers.slice(0, shift)]) {
     const result = await single(server);
     if (server === app) {
       sample['ingest.singleRps'] = result.rps;
       sample['ingest.singleP99Ms'] = result.p99;
+    } else if (server === hono) {
+      sample['ingest.honoSingleRps'] = result.rps;
     } else {
       sample['ingest.bareNodeRps'] = result.rps;
     }
@@ -355,7 +370,7 @@ async function stopServer(server: ChildServer): Promise<void> {
 // The child processes
 
 /** The app as `npm start` builds it, minus the workers and the dashboard's log lines. */
-async function serveApp(redisUrl: string, prefix: string): Promise<() => Promise<void>> {
+async function serveApp(redisUrl: string, prefix: string, honoOnly: boolean): Promise<() => Promise<void>> {
   const config = loadConfig({
     REDIS_URL: redisUrl,
     PARTITIONS: String(PARTITIONS),
@@ -368,9 +383,7 @@ async function serveApp(redisUrl: string, prefix: string): Promise<() => Promise
   const db = await openDatabase({});
   const services = await createServices({ config, redis, db, keys: parseApiKeys(config.API_KEYS!) });
   const app = createApp(services);
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-  });
+  const server = await listenEdge(app, services, { port: 0, hostname: '127.0.0.1', honoOnly });
   process.send!({ port: (server.address() as AddressInfo).port });
   return async () => {
     server.close();
@@ -436,7 +449,8 @@ async function serveBare(redisUrl: string, prefix: string): Promise<() => Promis
 
 if (process.argv[2] === CHILD_FLAG) {
   const [kind, redisUrl, prefix] = process.argv.slice(3) as [ServerKind, string, string];
-  const stop = kind === 'app' ? await serveApp(redisUrl, prefix) : await serveBare(redisUrl, prefix);
+  const stop =
+    kind === 'bare' ? await serveBare(redisUrl, prefix) : await serveApp(redisUrl, prefix, kind === 'hono');
   const shutdown = () => {
     void stop().finally(() => process.exit(0));
   };

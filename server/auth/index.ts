@@ -30,10 +30,10 @@ export function requireScope(options: AuthOptions): MiddlewareHandler<{ Variable
       if (!required) return next();
       throw new HttpError(401, 'unauthorized', 'missing API key: send "Authorization: Bearer <key>"');
     }
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match)
+    const secret = bearerSecret(header);
+    if (secret === undefined)
       throw new HttpError(401, 'unauthorized', 'malformed Authorization header: use "Bearer <key>"');
-    const key = findKey(options.keys, match[1]!);
+    const key = findKey(options.keys, secret);
     if (!key) throw new HttpError(401, 'unauthorized', 'unknown API key');
     if (!key.scopes.has(options.scope)) {
       throw new HttpError(403, 'forbidden', `this API key lacks the '${options.scope}' scope`);
@@ -42,3 +42,10 @@ export function requireScope(options: AuthOptions): MiddlewareHandler<{ Variable
     return next();
   };
 }
+
+/** The secret of an `Authorization: Bearer <key>` header; undefined when it is not of that form. */
+export function bearerSecret(header: string): string | undefined {
+  return BEARER.exec(header)?.[1];
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;

@@ -19,19 +19,35 @@ export const LARGE_BODY: BodyLimit = { maxBytes: 8 * 1024 * 1024, label: '8 MiB'
  * body), 415 when it is not JSON, 400 when it does not parse.
  */
 export async function readJson(c: Context, limit: BodyLimit): Promise<unknown> {
-  const declared = requestHeader(c, 'content-length');
+  const refusal = jsonHeadersRefusal((name) => requestHeader(c, name), limit);
+  if (refusal) throw refusal;
+  return parseJson(await readBody(c, limit));
+}
+
+/**
+ * Why a request's headers rule its body out before it is read: 413 when `Content-Length` is over
+ * `limit`, 415 when `Content-Type` is not JSON; undefined when they do not.
+ */
+export function jsonHeadersRefusal(
+  header: (name: string) => string | undefined,
+  limit: BodyLimit,
+): HttpError | undefined {
+  const declared = header('content-length');
   if (declared !== undefined && Number(declared) > limit.maxBytes) {
-    throw new HttpError(413, 'payload-too-large', `the body is larger than ${limit.label}`);
+    return new HttpError(413, 'payload-too-large', `the body is larger than ${limit.label}`);
   }
-  const type = requestHeader(c, 'content-type') ?? '';
-  if (!JSON_TYPE.test(type.trim())) {
-    throw new HttpError(
+  if (!JSON_TYPE.test((header('content-type') ?? '').trim())) {
+    return new HttpError(
       415,
       'unsupported-media-type',
       'send the body as JSON with "Content-Type: application/json"',
     );
   }
-  const text = await readBody(c, limit);
+  return undefined;
+}
+
+/** A body's text as JSON, or 400 invalid-json. */
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -3,12 +3,13 @@
  * PGlite database, optional in-process workers, and the Hono app (call `app.request(...)`, no
  * socket) or a listening server.
  */
-import { type ServerType, serve } from '@hono/node-server';
+import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { openDatabase } from '../../operators/store/database.js';
 import { createApp } from '../../server/app.js';
 import { parseApiKeys } from '../../server/auth/apiKeys.js';
 import { type Config, loadConfig } from '../../server/config.js';
+import { listenEdge } from '../../server/edgeServer.js';
 import { createServices, type Services } from '../../server/services.js';
 import { LeaderboardWorkers } from '../../topology/runner.js';
 import { dropKeys, redisUrl, uniqueName } from './redis.js';
@@ -24,8 +25,11 @@ export interface TestService {
   app: ReturnType<typeof createApp>;
   config: Config;
   redis: Redis;
-  /** Starts a listening server on a free port; resolves with its base URL. */
-  listen(): Promise<string>;
+  /**
+   * Starts a listening server (the service's, `server/edgeServer.ts`) on a free port; resolves
+   * with its base URL. `honoOnly` turns its single-event fast path off.
+   */
+  listen(options?: { honoOnly?: boolean }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -58,23 +62,22 @@ export async function startTestService(
     await services.workers.start();
   }
   const app = createApp(services, { live: { heartbeatMs: 500 } });
-  let server: ServerType | undefined;
+  const servers: Server[] = [];
   return {
     services,
     app,
     config,
     redis,
-    async listen() {
-      server = await new Promise<ServerType>((resolve) => {
-        const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-      });
+    async listen(listenOptions = {}) {
+      const server = await listenEdge(app, services, { port: 0, hostname: '127.0.0.1', ...listenOptions });
+      servers.push(server);
       const address = server.address();
       return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     },
     async stop() {
-      if (server) {
-        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      for (const server of servers) {
+        const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
         await closing;
       }
       await services.workers?.stop();
