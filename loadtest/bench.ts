@@ -3,7 +3,8 @@
  * prints a table of medians with their ratios to baselines measured in the same run, and writes
  * `loadtest/results/latest.json`.
  *
- *   BENCH_ONLY=consumerGroups   run only the named groups (comma-separated)
+ *   BENCH_ONLY=consumerGroups   run only the named groups (comma-separated); the results file
+ *                               keeps the other groups' last results
  *   BENCH_QUICK=1               cut sizes down for a smoke test; results go to a temporary file
  *   BENCH_REPS=5                measured repetitions per group (default 5, quick 3)
  *   BENCH_OUT=path              where to write the results instead
@@ -20,7 +21,7 @@ import { edge } from './benchmarks/edge.js';
 import { pipeline } from './benchmarks/pipeline.js';
 import type { BenchContext, BenchmarkGroup } from './harness/benchmark.js';
 import { openRedisTarget } from './harness/redisTarget.js';
-import { formatTable, resultsDocument, writeResults } from './harness/report.js';
+import { formatTable, mergeResults, resultsDocument, writeResults } from './harness/report.js';
 import { type GroupResult, runGroup } from './harness/runner.js';
 
 /** Every benchmark group, in the order they run. A new group is one file and one line here. */
@@ -97,7 +98,19 @@ const document = resultsDocument(
   },
   results,
 );
-writeResults(outPath, document);
+// A run of some groups keeps the other groups' last results in the file.
+const previous =
+  only.length > 0 && existsSync(outPath) ? JSON.parse(readFileSync(outPath, 'utf8')) : undefined;
+writeResults(
+  outPath,
+  previous
+    ? mergeResults(
+        previous,
+        document,
+        GROUPS.map((g) => g.name),
+      )
+    : document,
+);
 console.log(formatTable(results));
 console.log(`\nresults written to ${outPath}`);
 

@@ -31,6 +31,7 @@ export function resultsDocument(info: RunInfo, groups: readonly GroupResult[]): 
     groups.map((g) => [
       g.name,
       {
+        run: { generatedAt: info.generatedAt, command: info.command, environment: info.environment },
         description: g.description,
         parameters: g.parameters,
         repetitions: g.repetitions,
@@ -49,6 +50,47 @@ export function resultsDocument(info: RunInfo, groups: readonly GroupResult[]): 
     ]),
   );
   return document;
+}
+
+interface StoredGroup {
+  run?: unknown;
+  figures: { path: string; median: number; ratio?: number }[];
+}
+
+/**
+ * This run's document, plus the groups of `previous` that it did not run, in `order`: a
+ * `BENCH_ONLY` run replaces its own groups in `latest.json` and keeps the others. Every group
+ * says which run measured it (`groups.<name>.run`); a kept group without one gets `previous`'s.
+ */
+export function mergeResults(
+  previous: Record<string, unknown>,
+  current: Record<string, unknown>,
+  order: readonly string[],
+): Record<string, unknown> {
+  const previousGroups = (previous.groups ?? {}) as Record<string, StoredGroup>;
+  const currentGroups = current.groups as Record<string, StoredGroup>;
+  const previousRun = {
+    generatedAt: previous.generatedAt,
+    command: previous.command,
+    environment: previous.environment,
+  };
+  const { generatedAt, command, environment, settings } = current;
+  const merged: Record<string, unknown> = { generatedAt, command, environment, settings };
+  const ratios: Record<string, unknown> = {};
+  const groups: Record<string, StoredGroup> = {};
+  for (const name of order) {
+    const kept = previousGroups[name];
+    const group = currentGroups[name] ?? (kept && { run: previousRun, ...kept });
+    if (!group) continue;
+    groups[name] = group;
+    for (const figure of group.figures) {
+      setPath(merged, figure.path, figure.median);
+      if (figure.ratio !== undefined) setPath(ratios, figure.path, figure.ratio);
+    }
+  }
+  merged.ratios = ratios;
+  merged.groups = groups;
+  return merged;
 }
 
 export function writeResults(path: string, document: Record<string, unknown>): void {
