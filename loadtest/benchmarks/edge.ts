@@ -77,7 +77,8 @@ interface ChildServer {
 export const edge: BenchmarkGroup = {
   name: 'edge',
   description:
-    'Hono app on @hono/node-server (auth, validation, backlog check, XADD) vs bare node:http XADD; ' +
+    'the service (fast path + Hono app) and the Hono app alone (auth, validation, backlog check, ' +
+    'XADD) vs bare node:http XADD; ' +
     'batch ingest; top-K and rank reads over 1M users (autocannon, servers in child processes)',
   figures: [
     { path: 'ingest.singleRps', unit: 'req/s', baseline: 'ingest.bareNodeRps' },
