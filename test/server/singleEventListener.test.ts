@@ -316,3 +316,41 @@ describe('the fast path and the rate limit', () => {
     expect(Number(answers[2]!.retryAfter)).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('the fast path and backpressure', () => {
+  let svc: TestService;
+  let fast: Awaited<ReturnType<typeof listenRecording>>;
+  let hono: string;
+  beforeAll(async () => {
+    svc = await startTestService({ env: { HIGH_WATER_MARK: '2' } });
+    fast = await listenRecording(svc, () => {});
+    hono = await svc.listen({ honoOnly: true });
+  });
+  afterAll(async () => {
+    await close(fast.server);
+    await svc?.stop();
+  });
+
+  it('answers 503 backlog-full with Retry-After, as the route does, and appends nothing', async () => {
+    const hot = 'hot-user';
+    const events = Array.from({ length: 3 }, () => ({ board: 'global', userId: hot, value: 1 }));
+    const seeded = await send(fast.url, {
+      path: '/v1/events',
+      headers: ingestHeaders,
+      body: JSON.stringify({ events }),
+    });
+    expect(seeded.status).toBe(202);
+    const p = svc.services.writer.partitionOf(hot);
+    expect((await svc.services.writer.refreshBacklogs())[p]).toBe(3);
+    const before = await streamLengths(svc.services);
+    const body = JSON.stringify({ userId: hot, value: 1 });
+    const viaFast = await send(fast.url, { headers: ingestHeaders, body });
+    expect(fast.taken.at(-1)).toBe(true);
+    const viaHono = await send(hono, { headers: ingestHeaders, body });
+    expect(viaFast).toEqual(viaHono);
+    expect(viaFast.status).toBe(503);
+    expect(JSON.parse(viaFast.body).error.code).toBe('backlog-full');
+    expect(viaFast.retryAfter).toBe('1');
+    expect(await streamLengths(svc.services)).toEqual(before);
+  });
+});
