@@ -46,6 +46,7 @@ export const MODEL_BOARDS: BoardConfig[] = [
     graceSeconds: 0,
     retentionDays: 30,
   },
+  // No `all` window: an event can be late for every window it has, and count nowhere.
   {
     id: 'daily',
     policy: 'sum',

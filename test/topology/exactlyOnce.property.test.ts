@@ -25,6 +25,7 @@ import type { BoardConfig } from '../../operators/types.js';
 import { BoardRegistry } from '../../topology/boards.js';
 import { EventWriter } from '../../topology/eventWriter.js';
 import { LeaderboardWorkers } from '../../topology/runner.js';
+import { MODEL_BOARDS } from '../support/eventRounds.js';
 import { LeaderboardModel, type ModelEvent } from '../support/leaderboardModel.js';
 import { drained, expectModelState, scoreTable } from '../support/leaderboardState.js';
 import { dropKeys, redisUrl, uniqueName } from '../support/redis.js';
@@ -37,54 +38,8 @@ const MINUTE = 60_000;
 const USERS = 16;
 const DEBUG = process.env.DEBUG_EXACTLY_ONCE !== undefined;
 
-const BOARDS: BoardConfig[] = [
-  {
-    id: 'points',
-    policy: 'sum',
-    order: 'desc',
-    windows: ['all', 'day', 'week', 'month'],
-    topK: 5,
-    graceSeconds: 60,
-    retentionDays: 30,
-  },
-  {
-    id: 'best',
-    policy: 'max',
-    order: 'desc',
-    windows: ['all', 'day'],
-    topK: 5,
-    graceSeconds: 0,
-    retentionDays: 30,
-  },
-  {
-    id: 'laps',
-    policy: 'min',
-    order: 'asc',
-    windows: ['all', 'week'],
-    topK: 5,
-    graceSeconds: 0,
-    retentionDays: 30,
-  },
-  {
-    id: 'level',
-    policy: 'last',
-    order: 'desc',
-    windows: ['all', 'day'],
-    topK: 5,
-    graceSeconds: 0,
-    retentionDays: 30,
-  },
-  // No `all` window: an event can be late for every window it has, and count nowhere.
-  {
-    id: 'daily',
-    policy: 'sum',
-    order: 'desc',
-    windows: ['day'],
-    topK: 5,
-    graceSeconds: 600,
-    retentionDays: 30,
-  },
-];
+// The model's boards, with the top-K of 5 this test has always used.
+const BOARDS: BoardConfig[] = MODEL_BOARDS.map((board) => ({ ...board, topK: 5 }));
 const UNKNOWN_BOARD = 'ghost';
 
 /** One generated event, before it is placed in time. */
