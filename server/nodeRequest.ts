@@ -38,22 +38,21 @@ export function requestHeader(c: Context, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-function tooLarge(limit: BodyLimit): HttpError {
+/** 413: the body is (or says it is) larger than `limit`. */
+export function tooLarge(limit: BodyLimit): HttpError {
   return new HttpError(413, 'payload-too-large', `the body is larger than ${limit.label}`);
 }
 
 /**
  * The request body as text (UTF-8, a leading byte order mark dropped as `Request.text()` drops
- * it), or 413 once it is larger than `limit`: at once when `Content-Length` says so, otherwise
- * (chunked bodies) as soon as the bytes received pass the limit, without buffering the rest.
+ * it), or 413 as soon as the bytes received pass `limit`, without buffering the rest. A declared
+ * `Content-Length` over the limit is refused before this is called (`jsonHeadersRefusal`).
  *
  * @example
  * const text = await readBody(c, { maxBytes: 64 * 1024, label: '64 KiB' });
  */
 export function readBody(c: Context, limit: BodyLimit): Promise<string> {
   // Not async (it runs on every write): the body's own promise is handed on, decoded.
-  const declared = requestHeader(c, 'content-length');
-  if (declared !== undefined && Number(declared) > limit.maxBytes) return Promise.reject(tooLarge(limit));
   const incoming = incomingOf(c);
   return incoming ? readIncoming(incoming, limit) : readWebBody(c.req.raw.body, limit).then(decodeUtf8);
 }

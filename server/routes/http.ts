@@ -6,7 +6,7 @@ import type { Profile } from '../../operators/store/profiles.js';
 import { windowFor } from '../../operators/timeWindows.js';
 import type { BoardConfig, WindowName } from '../../operators/types.js';
 import { HttpError } from '../httpError.js';
-import { type BodyLimit, readBody, requestHeader } from '../nodeRequest.js';
+import { type BodyLimit, readBody, requestHeader, tooLarge } from '../nodeRequest.js';
 import type { Services } from '../services.js';
 import { intParam, windowParam } from '../validation.js';
 
@@ -33,9 +33,7 @@ export function jsonHeadersRefusal(
   limit: BodyLimit,
 ): HttpError | undefined {
   const declared = header('content-length');
-  if (declared !== undefined && Number(declared) > limit.maxBytes) {
-    return new HttpError(413, 'payload-too-large', `the body is larger than ${limit.label}`);
-  }
+  if (declared !== undefined && Number(declared) > limit.maxBytes) return tooLarge(limit);
   if (!JSON_TYPE.test((header('content-type') ?? '').trim())) {
     return new HttpError(
       415,
