@@ -33,7 +33,11 @@ export function incomingOf(c: Context): IncomingMessage | undefined {
  */
 export function requestHeader(c: Context, name: string): string | undefined {
   const incoming = incomingOf(c);
-  if (!incoming) return c.req.header(name);
+  return incoming ? nodeHeader(incoming, name) : c.req.header(name);
+}
+
+/** A header of a Node request by its lower-case name; repeated ones joined as `Headers` joins them. */
+export function nodeHeader(incoming: IncomingMessage, name: string): string | undefined {
   const value = incoming.headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
 }

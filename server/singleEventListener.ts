@@ -17,7 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { findKey } from './auth/apiKeys.js';
 import { bearerSecret } from './auth/index.js';
 import { HttpError, internalError } from './httpError.js';
-import { readIncoming } from './nodeRequest.js';
+import { nodeHeader, readIncoming } from './nodeRequest.js';
 import { jsonHeadersRefusal, parseJson, SMALL_BODY } from './routes/http.js';
 import { ACCEPTED_ONE, acceptSingle, SINGLE_EVENT_ROUTE } from './routes/ingest.js';
 import type { Services } from './services.js';
@@ -40,10 +40,6 @@ export function singleEventListener(
   onServerError: (error: unknown) => void = () => {},
 ): NodeListener {
   const { keys, boards, rateLimiter, metrics } = services;
-  const header = (req: IncomingMessage) => (name: string) => {
-    const value = req.headers[name];
-    return Array.isArray(value) ? value.join(', ') : value;
-  };
   const answer = (
     res: ServerResponse,
     status: number,
@@ -79,7 +75,7 @@ export function singleEventListener(
     const key = secret === undefined ? undefined : findKey(keys, secret);
     if (!key?.scopes.has('ingest')) return false;
     if (req.headers['content-length'] === undefined) return false;
-    if (jsonHeadersRefusal(header(req), SMALL_BODY)) return false;
+    if (jsonHeadersRefusal((name) => nodeHeader(req, name), SMALL_BODY)) return false;
     if (!rateLimiter.tryTake(key.id)) return false;
     readIncoming(req, SMALL_BODY)
       .then((text) => acceptSingle(services, board, parseJson(text)))
