@@ -21,6 +21,9 @@ import type {
  *
  * Events that carry an `eventId` are not folded: each becomes one {@link IdentifiedEvent} with all
  * its windows, because only the apply script can tell atomically whether it was already applied.
+ * Updates and identified events carry the position in the batch of the event that set their
+ * value (`pos`), so that the apply stage can apply them in stream order: under `last`, of equal
+ * event times the later entry wins, also when one of them carries an `eventId`.
  * `late`, `unknownBoard` and `streamTime` pass through; an event whose board disappeared since
  * windows were assigned joins `unknownBoard`.
  *
@@ -47,7 +50,8 @@ export function aggregateByKey(
     const identified: IdentifiedEvent[] = [];
     const unknownBoard: ScoreEvent[] = envelope.payload.unknownBoard.slice();
 
-    for (const { event, windows } of events) {
+    for (let pos = 0; pos < events.length; pos++) {
+      const { event, windows } = events[pos]!;
       const board = boards(event.board);
       if (board === undefined) {
         unknownBoard.push(event);
@@ -64,6 +68,7 @@ export function aggregateByKey(
           value: event.value,
           ts: event.ts,
           entryId: event.entryId,
+          pos,
           windows: windows.map((w) => ({ window: w.window, windowStart: w.start })),
         });
         continue;
@@ -83,9 +88,13 @@ export function aggregateByKey(
             policy,
             value: event.value,
             ts: event.ts,
+            pos,
           });
         } else {
-          update.value = combinedValue(policy, update, event);
+          const value = combinedValue(policy, update, event);
+          // Under `last` the event sets the value when it wins (equal times: the later entry).
+          if (policy !== 'last' || event.ts >= update.ts) update.pos = pos;
+          update.value = value;
           if (event.ts > update.ts) update.ts = event.ts;
         }
       }
@@ -96,4 +105,26 @@ export function aggregateByKey(
       payload: { updates: Array.from(updates.values()), identified, late, unknownBoard, streamTime },
     };
   });
+}
+
+/**
+ * The batch's updates and identified events in the order of the events that set them, the
+ * stream's: the order the apply scripts apply them in. Without identified events the order of
+ * the updates does not matter (each touches its own member), so they are taken as they are.
+ *
+ * @example
+ * for (const op of inStreamOrder(envelope.payload)) args.push('eventId' in op ? 'e' : 'u');
+ */
+export function inStreamOrder(payload: AggregatedPayload): (ScoreUpdate | IdentifiedEvent)[] {
+  const { updates, identified } = payload;
+  if (identified.length === 0) return updates;
+  const sorted = updates.slice().sort((a, b) => a.pos - b.pos);
+  const ops: (ScoreUpdate | IdentifiedEvent)[] = [];
+  let i = 0;
+  for (const e of identified) {
+    while (i < sorted.length && sorted[i]!.pos < e.pos) ops.push(sorted[i++]!);
+    ops.push(e);
+  }
+  while (i < sorted.length) ops.push(sorted[i++]!);
+  return ops;
 }

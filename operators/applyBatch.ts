@@ -5,11 +5,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster, Redis } from 'ioredis';
 import { partitionKeys } from 'redis-streams-consumer-groups';
 import { concatMap, filter, groupBy, mergeMap, type OperatorFunction } from 'rxjs';
+import { inStreamOrder } from './aggregateByKey.js';
 import { retentionExpiry } from './retention.js';
 import { defineOperatorScripts } from './scripts.js';
 import type { BatchSettler } from './source.js';
 import { lateKey, partitionPrefix, windowKey } from './stateKeys.js';
-import type { AggregatedPayload, AppliedBatch, BoardConfig, Envelope, ScoreChange } from './types.js';
+import type {
+  AggregatedPayload,
+  AppliedBatch,
+  BoardConfig,
+  Envelope,
+  ScoreChange,
+  WindowName,
+} from './types.js';
 
 export interface ApplyOptions {
   redis: Redis | Cluster;
@@ -124,7 +132,7 @@ async function write(
 }
 
 function buildArgs(options: ApplyOptions, envelope: Envelope<AggregatedPayload>): (string | number)[] {
-  const { updates, identified, late, unknownBoard, streamTime } = envelope.payload;
+  const { late, unknownBoard, streamTime } = envelope.payload;
   const retentionMs = options.retentionMs ?? 7 * DAY_MS;
   const args: (string | number)[] = [
     options.group,
@@ -138,17 +146,18 @@ function buildArgs(options: ApplyOptions, envelope: Envelope<AggregatedPayload>)
     envelope.ids.length,
   ];
   for (const id of envelope.ids) args.push(id);
-  args.push(updates.length);
-  for (const u of updates) {
-    args.push(u.board, windowKey(u.window, u.windowStart), u.userId, u.policy, u.value, u.ts);
-    args.push(retentionExpiry(options.boards(u.board), u.window, u.windowStart));
-  }
-  args.push(identified.length);
-  for (const e of identified) {
-    args.push(e.board, e.eventId, e.userId, e.policy, e.value, e.ts, e.windows.length);
-    const board = options.boards(e.board);
-    for (const w of e.windows)
-      args.push(windowKey(w.window, w.windowStart), retentionExpiry(board, w.window, w.windowStart));
+  const ops = inStreamOrder(envelope.payload);
+  args.push(ops.length);
+  for (const op of ops) {
+    if ('eventId' in op) {
+      args.push('e', op.board, op.eventId, op.userId, op.policy, op.value, op.ts, op.windows.length);
+      const board = options.boards(op.board);
+      for (const w of op.windows)
+        args.push(windowKey(w.window, w.windowStart), retentionExpiry(board, w.window, w.windowStart));
+    } else {
+      args.push('u', op.board, windowKey(op.window, op.windowStart), op.userId, op.policy, op.value, op.ts);
+      args.push(retentionExpiry(options.boards(op.board), op.window, op.windowStart));
+    }
   }
   args.push(late.length);
   for (const l of late) {
@@ -169,34 +178,17 @@ function report(
   scores: (string | null)[],
   duplicates: number,
 ): AppliedBatch {
-  const { updates, identified, late, unknownBoard } = envelope.payload;
+  const { late, unknownBoard } = envelope.payload;
   const changes: ScoreChange[] = [];
   let i = 0;
-  for (const u of updates) {
+  const record = (board: string, window: WindowName, windowStart: number, userId: string) => {
     const score = scores[i++];
-    if (score !== null && score !== undefined) {
-      changes.push({
-        board: u.board,
-        window: u.window,
-        windowStart: u.windowStart,
-        userId: u.userId,
-        score: Number(score),
-      });
-    }
-  }
-  for (const e of identified) {
-    for (const w of e.windows) {
-      const score = scores[i++];
-      if (score !== null && score !== undefined) {
-        changes.push({
-          board: e.board,
-          window: w.window,
-          windowStart: w.windowStart,
-          userId: e.userId,
-          score: Number(score),
-        });
-      }
-    }
+    if (score !== null && score !== undefined)
+      changes.push({ board, window, windowStart, userId, score: Number(score) });
+  };
+  for (const op of inStreamOrder(envelope.payload)) {
+    if ('eventId' in op) for (const w of op.windows) record(op.board, w.window, w.windowStart, op.userId);
+    else record(op.board, op.window, op.windowStart, op.userId);
   }
   return {
     partition: envelope.partition,

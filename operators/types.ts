@@ -71,6 +71,12 @@ export interface ScoreUpdate {
   value: number;
   /** Event time of the winning value (for `last`), or the latest event time (others). */
   ts: number;
+  /**
+   * Position in the batch (index of its events) of the event that set the value: the apply stage
+   * applies updates and identified events in this order, the stream's, which `last` needs to
+   * settle equal event times.
+   */
+  pos: number;
 }
 
 /**
@@ -86,6 +92,8 @@ export interface IdentifiedEvent {
   ts: number;
   /** The stream entry ID the event came from (its milliseconds are its arrival time). */
   entryId: string;
+  /** Position in the batch (see {@link ScoreUpdate.pos}). */
+  pos: number;
   windows: { window: WindowName; windowStart: number }[];
 }
 

@@ -32,7 +32,7 @@ import {
   StreamAdmin,
 } from 'redis-streams-consumer-groups';
 import { Subject } from 'rxjs';
-import { aggregateByKey } from '../operators/aggregateByKey.js';
+import { aggregateByKey, inStreamOrder } from '../operators/aggregateByKey.js';
 import { assignWindows } from '../operators/assignWindows.js';
 import { parseEvents } from '../operators/parseEvents.js';
 import { retentionExpiry } from '../operators/retention.js';
@@ -382,21 +382,33 @@ function shadowArgs(
     skipped.add(windowKey(window, start));
     return false;
   };
-  const values: (string | number)[] = [];
-  const updates = payload.updates.filter((u) => u.board === board.id && wanted(u.window, u.windowStart));
-  values.push(updates.length);
-  for (const u of updates) {
-    values.push(u.board, windowKey(u.window, u.windowStart), u.userId, u.policy, u.value, u.ts);
-    values.push(retentionExpiry(board, u.window, u.windowStart));
-  }
-  const identified = payload.identified.filter((e) => e.board === board.id);
-  values.push(identified.length);
-  for (const e of identified) {
-    const kept = e.windows.filter((w) => wanted(w.window, w.windowStart));
-    values.push(e.board, e.eventId, e.userId, e.policy, e.value, e.ts, idMs(e.entryId), kept.length);
-    for (const w of kept) {
-      values.push(windowKey(w.window, w.windowStart), retentionExpiry(board, w.window, w.windowStart));
+  const values: (string | number)[] = [0];
+  let updates = 0;
+  for (const op of inStreamOrder(payload)) {
+    if (op.board !== board.id) continue;
+    if ('eventId' in op) {
+      const kept = op.windows.filter((w) => wanted(w.window, w.windowStart));
+      values.push(
+        'e',
+        op.board,
+        op.eventId,
+        op.userId,
+        op.policy,
+        op.value,
+        op.ts,
+        idMs(op.entryId),
+        kept.length,
+      );
+      for (const w of kept) {
+        values.push(windowKey(w.window, w.windowStart), retentionExpiry(board, w.window, w.windowStart));
+      }
+      updates++;
+    } else if (wanted(op.window, op.windowStart)) {
+      values.push('u', op.board, windowKey(op.window, op.windowStart), op.userId, op.policy, op.value, op.ts);
+      values.push(retentionExpiry(board, op.window, op.windowStart));
+      updates++;
     }
   }
-  return { values, updates: updates.length + identified.length };
+  values[0] = updates;
+  return { values, updates };
 }

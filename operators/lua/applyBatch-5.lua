@@ -23,9 +23,11 @@
     ARGV[7] MINID for the late and dead-letter streams (retention)
     ARGV[8] dedupe horizon, ms (86400000)
     then: nIds, ids...
-    then: nUpdates, per update: board, windowKey, userId, policy, value, ts, expireAt (0 = never)
-    then: nIdentified, per event: board, eventId, userId, policy, value, ts, nWindows,
-          per window: windowKey, expireAt
+    then: nOps, the batch's updates and identified events in stream order (the order of the
+          events that set them: `last` settles equal event times by it), each one of
+          'u', board, windowKey, userId, policy, value, ts, expireAt (0 = never): a folded update;
+          'e', board, eventId, userId, policy, value, ts, nWindows, per window: windowKey, expireAt:
+          an event with an eventId, applied unless the user sent it for the board before
     then: nLate, per late event: entryId, board, userId, value, ts, window, windowStart
     then: nRejected, per entry: entryId, reason
 
@@ -34,8 +36,9 @@
   too, so that the shadow misses nothing the workers apply before it is swapped in.
 
   Output:
-    { 1, scores, duplicates } applied: scores[i] for each update, then for each window of each
-      identified event (false when that event was a duplicate); duplicates = count dropped.
+    { 1, scores, duplicates } applied: in the order of the ops, one score per update and one per
+      window of each identified event (false when that event was a duplicate); duplicates =
+      count dropped.
     -1 lease lost, nothing changed.
     -3 stale: the checkpoint is at or past ARGV[4]; the caller must re-read it and filter.
 ]]
@@ -88,39 +91,40 @@ end
 
 local scores = {}
 local expired = {}
-for _ = 1, tonumber(nextArg()) do
-  local board, windowKey, userId, policy = nextArg(), nextArg(), nextArg(), nextArg()
-  local value, ts, expireAt = nextArg(), nextArg(), nextArg()
-  scores[#scores + 1] = applyScore(prefix, board, windowKey, userId, policy, value, ts, expireAt, expired)
-  if mirrored(board, windowKey) then
-    applyShadowScore(shadow, board, windowKey, userId, policy, value, ts, expireAt, expired, SHADOW_TTL)
-  end
-end
-
 local duplicates = 0
 local trimmed = {}
 for _ = 1, tonumber(nextArg()) do
-  local board, eventId, userId, policy = nextArg(), nextArg(), nextArg(), nextArg()
-  local value, ts = nextArg(), nextArg()
-  local dedupeKey = prefix .. 'dd:' .. board
-  if not trimmed[dedupeKey] then
-    redis.call('ZREMRANGEBYSCORE', dedupeKey, '-inf', now - dedupeHorizon)
-    trimmed[dedupeKey] = true
-  end
-  -- User ids and event ids never hold control characters, so a newline separates them safely.
-  local fresh = redis.call('ZADD', dedupeKey, 'NX', now, userId .. '\n' .. eventId) == 1
-  if not fresh then
-    duplicates = duplicates + 1
-  end
-  for _ = 1, tonumber(nextArg()) do
-    local windowKey, expireAt = nextArg(), nextArg()
-    if fresh then
-      scores[#scores + 1] = applyScore(prefix, board, windowKey, userId, policy, value, ts, expireAt, expired)
-      if mirrored(board, windowKey) then
-        applyShadowScore(shadow, board, windowKey, userId, policy, value, ts, expireAt, expired, SHADOW_TTL)
+  local kind = nextArg()
+  if kind == 'u' then
+    local board, windowKey, userId, policy = nextArg(), nextArg(), nextArg(), nextArg()
+    local value, ts, expireAt = nextArg(), nextArg(), nextArg()
+    scores[#scores + 1] = applyScore(prefix, board, windowKey, userId, policy, value, ts, expireAt, expired)
+    if mirrored(board, windowKey) then
+      applyShadowScore(shadow, board, windowKey, userId, policy, value, ts, expireAt, expired, SHADOW_TTL)
+    end
+  else
+    local board, eventId, userId, policy = nextArg(), nextArg(), nextArg(), nextArg()
+    local value, ts = nextArg(), nextArg()
+    local dedupeKey = prefix .. 'dd:' .. board
+    if not trimmed[dedupeKey] then
+      redis.call('ZREMRANGEBYSCORE', dedupeKey, '-inf', now - dedupeHorizon)
+      trimmed[dedupeKey] = true
+    end
+    -- User ids and event ids never hold control characters, so a newline separates them safely.
+    local fresh = redis.call('ZADD', dedupeKey, 'NX', now, userId .. '\n' .. eventId) == 1
+    if not fresh then
+      duplicates = duplicates + 1
+    end
+    for _ = 1, tonumber(nextArg()) do
+      local windowKey, expireAt = nextArg(), nextArg()
+      if fresh then
+        scores[#scores + 1] = applyScore(prefix, board, windowKey, userId, policy, value, ts, expireAt, expired)
+        if mirrored(board, windowKey) then
+          applyShadowScore(shadow, board, windowKey, userId, policy, value, ts, expireAt, expired, SHADOW_TTL)
+        end
+      else
+        scores[#scores + 1] = false
       end
-    else
-      scores[#scores + 1] = false
     end
   end
 end

@@ -9,8 +9,9 @@
     ARGV[2] shadow prefix "{lb:p}:replay:<id>:"
     ARGV[3] dedupe horizon, ms
     ARGV[4] registration ttl, ms
-    then: nUpdates, per update: board, windowKey, userId, policy, value, ts, expireAt
-    then: nIdentified, per event: board, eventId, userId, policy, value, ts, arrival, nWindows,
+    then: nOps, in stream order (as applyBatch-5 takes them), each one of
+          'u', board, windowKey, userId, policy, value, ts, expireAt;
+          'e', board, eventId, userId, policy, value, ts, arrival, nWindows,
           per window: windowKey, expireAt
 
   Output: { 1, duplicates } or -1 when the replay is no longer registered (aborted or expired).
@@ -33,35 +34,36 @@ local function nextArg()
 end
 
 local expired = {}
-for _ = 1, tonumber(nextArg()) do
-  local board, windowKey, userId, policy = nextArg(), nextArg(), nextArg(), nextArg()
-  local value, ts, expireAt = nextArg(), nextArg(), nextArg()
-  applyShadowScore(shadow, board, windowKey, userId, policy, value, ts, expireAt, expired, ttl)
-end
-
 local duplicates = 0
 local trimmed = {}
 for _ = 1, tonumber(nextArg()) do
-  local board, eventId, userId, policy = nextArg(), nextArg(), nextArg(), nextArg()
-  local value, ts, arrival = nextArg(), nextArg(), tonumber(nextArg())
-  local dedupeKey = shadow .. 'dd:' .. board
-  if not trimmed[dedupeKey] then
-    redis.call('ZREMRANGEBYSCORE', dedupeKey, '-inf', arrival - horizon)
-    redis.call('PEXPIRE', dedupeKey, ttl)
-    trimmed[dedupeKey] = true
-  end
-  local member = userId .. '\n' .. eventId
-  local seen = redis.call('ZSCORE', dedupeKey, member)
-  local fresh = (not seen) or tonumber(seen) <= arrival - horizon
-  if fresh then
-    redis.call('ZADD', dedupeKey, arrival, member)
+  local kind = nextArg()
+  if kind == 'u' then
+    local board, windowKey, userId, policy = nextArg(), nextArg(), nextArg(), nextArg()
+    local value, ts, expireAt = nextArg(), nextArg(), nextArg()
+    applyShadowScore(shadow, board, windowKey, userId, policy, value, ts, expireAt, expired, ttl)
   else
-    duplicates = duplicates + 1
-  end
-  for _ = 1, tonumber(nextArg()) do
-    local windowKey, expireAt = nextArg(), nextArg()
+    local board, eventId, userId, policy = nextArg(), nextArg(), nextArg(), nextArg()
+    local value, ts, arrival = nextArg(), nextArg(), tonumber(nextArg())
+    local dedupeKey = shadow .. 'dd:' .. board
+    if not trimmed[dedupeKey] then
+      redis.call('ZREMRANGEBYSCORE', dedupeKey, '-inf', arrival - horizon)
+      redis.call('PEXPIRE', dedupeKey, ttl)
+      trimmed[dedupeKey] = true
+    end
+    local member = userId .. '\n' .. eventId
+    local seen = redis.call('ZSCORE', dedupeKey, member)
+    local fresh = (not seen) or tonumber(seen) <= arrival - horizon
     if fresh then
-      applyShadowScore(shadow, board, windowKey, userId, policy, value, ts, expireAt, expired, ttl)
+      redis.call('ZADD', dedupeKey, arrival, member)
+    else
+      duplicates = duplicates + 1
+    end
+    for _ = 1, tonumber(nextArg()) do
+      local windowKey, expireAt = nextArg(), nextArg()
+      if fresh then
+        applyShadowScore(shadow, board, windowKey, userId, policy, value, ts, expireAt, expired, ttl)
+      end
     end
   end
 end

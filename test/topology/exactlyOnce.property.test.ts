@@ -15,7 +15,6 @@
  * Once the group is drained, every (board, window) must hold exactly what the plain reference
  * model computes, and late events and dead letters must each be recorded once.
  */
-import { createServer, type Server, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
@@ -29,6 +28,7 @@ import { MODEL_BOARDS } from '../support/eventRounds.js';
 import { LeaderboardModel, type ModelEvent } from '../support/leaderboardModel.js';
 import { drained, expectModelState, scoreTable } from '../support/leaderboardState.js';
 import { dropKeys, redisUrl, uniqueName } from '../support/redis.js';
+import { StallableLink } from '../support/stallableLink.js';
 
 const PARTITIONS = 4;
 const LEASE_MS = 400;
@@ -157,71 +157,6 @@ function chunk<T>(items: readonly T[], sizes: readonly number[]): T[][] {
     i += size;
   }
   return chunks;
-}
-
-/**
- * A TCP relay between one worker and Redis that can hold every byte, both ways, and later deliver
- * them in order: what a worker sent just before the stall reaches Redis only after it.
- */
-class StallableLink {
-  private stalled = false;
-  private readonly pairs = new Set<{ flush: () => void; destroy: () => void }>();
-
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-  ) {}
-
-  static async open(target: URL): Promise<StallableLink> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const link = new StallableLink(server, typeof address === 'object' && address ? address.port : 0);
-    server.on('connection', (client) => link.relay(client, target));
-    return link;
-  }
-
-  private relay(client: Socket, target: URL): void {
-    const upstream = new Socket();
-    const held: [Socket, Buffer][] = [];
-    const forward = (to: Socket) => (data: Buffer) => {
-      if (this.stalled) held.push([to, data]);
-      else to.write(data);
-    };
-    const pair = {
-      flush: () => {
-        for (const [to, data] of held.splice(0)) to.write(data);
-      },
-      destroy: () => {
-        client.destroy();
-        upstream.destroy();
-      },
-    };
-    this.pairs.add(pair);
-    client.on('data', forward(upstream));
-    upstream.on('data', forward(client));
-    const close = () => {
-      this.pairs.delete(pair);
-      pair.destroy();
-    };
-    client.on('close', close).on('error', close);
-    upstream.on('close', close).on('error', close);
-    upstream.connect(Number(target.port), target.hostname);
-  }
-
-  stall(): void {
-    this.stalled = true;
-  }
-
-  resume(): void {
-    this.stalled = false;
-    for (const pair of this.pairs) pair.flush();
-  }
-
-  close(): void {
-    for (const pair of this.pairs) pair.destroy();
-    this.server.close();
-  }
 }
 
 /** A worker whose connections can all be cut at once, or held for a while. */
