@@ -14,8 +14,8 @@ import type {
   AggregatedPayload,
   AppliedBatch,
   BoardConfig,
+  ChangedWindow,
   Envelope,
-  ScoreChange,
   WindowName,
 } from './types.js';
 
@@ -60,7 +60,7 @@ const DAY_MS = 86_400_000;
  *   assignWindows(boards),
  *   aggregateByKey(boards),
  *   applyBatch({ redis, name: 'lb', group: 'workers', boards, source }),
- * ).subscribe((applied) => console.log(applied.changes.length));
+ * ).subscribe((applied) => console.log(applied.changed.length));
  * ```
  *
  * @see aggregateByKey
@@ -147,6 +147,13 @@ function buildArgs(options: ApplyOptions, envelope: Envelope<AggregatedPayload>)
   ];
   for (const id of envelope.ids) args.push(id);
   const ops = inStreamOrder(envelope.payload);
+  const boards = new Set<string>();
+  for (const op of ops) boards.add(op.board);
+  args.push(boards.size);
+  for (const id of boards) {
+    const board = options.boards(id);
+    args.push(id, board?.order ?? 'desc', board?.topK ?? 1);
+  }
   args.push(ops.length);
   for (const op of ops) {
     if ('eventId' in op) {
@@ -173,29 +180,19 @@ function buildArgs(options: ApplyOptions, envelope: Envelope<AggregatedPayload>)
   return args;
 }
 
-function report(
-  envelope: Envelope<AggregatedPayload>,
-  scores: (string | null)[],
-  duplicates: number,
-): AppliedBatch {
+function report(envelope: Envelope<AggregatedPayload>, marked: string[], duplicates: number): AppliedBatch {
   const { late, unknownBoard } = envelope.payload;
-  const changes: ScoreChange[] = [];
-  let i = 0;
-  const record = (board: string, window: WindowName, windowStart: number, userId: string) => {
-    const score = scores[i++];
-    if (score !== null && score !== undefined)
-      changes.push({ board, window, windowStart, userId, score: Number(score) });
-  };
-  for (const op of inStreamOrder(envelope.payload)) {
-    if ('eventId' in op) for (const w of op.windows) record(op.board, w.window, w.windowStart, op.userId);
-    else record(op.board, op.window, op.windowStart, op.userId);
-  }
+  const changed: ChangedWindow[] = marked.map((pair) => {
+    const [board, key] = pair.split(' ') as [string, string];
+    const colon = key.indexOf(':');
+    return { board, window: key.slice(0, colon) as WindowName, windowStart: Number(key.slice(colon + 1)) };
+  });
   return {
     partition: envelope.partition,
     epoch: envelope.epoch,
     lastId: envelope.lastId,
     entries: envelope.ids.length,
-    changes,
+    changed,
     late: late.length,
     rejected: envelope.rejected.length + unknownBoard.length,
     duplicates,

@@ -20,8 +20,8 @@ export function defineOperatorScripts(redis: Redis | Cluster): void {
   defineScripts(redis, scripts);
 }
 
-/** What `applyBatch` answers: applied (with scores and duplicates), or a negative code. */
-export type ApplyReply = [1, (string | null)[], number] | number;
+/** What `applyBatch` answers: applied (with the windows marked and duplicates), or a negative code. */
+export type ApplyReply = [1, string[], number] | number;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -40,7 +40,17 @@ declare module 'ioredis' {
       n: number,
       order: string,
     ): Result<[number, string[], string[]], Context>;
-    writeSnapshot(snapshot: string, channel: string, ...args: string[]): Result<number, Context>;
+    writeSnapshot(
+      snapshot: string,
+      channel: string,
+      ...args: string[]
+    ): Result<[1, number] | [0, 'covered' | 'crossed'], Context>;
+    localTop(
+      scores: string,
+      checkpoint: string,
+      k: number,
+      order: string,
+    ): Result<[string, string[]], Context>;
     registerReplay(
       registration: string,
       checkpoint: string,

@@ -1,15 +1,15 @@
 /**
- * Keeps the global top-K of every (board, window instance) fresh: marks pairs dirty from what the
- * apply stage changed, merges the dirty ones every `refreshMs`, and writes each result as a
- * versioned snapshot that is published on a channel.
+ * Keeps the global top-K of every (board, window instance) fresh: merges a top as soon as the
+ * apply stage reports that a batch may have changed it, and writes each result as a versioned
+ * snapshot that is published on a channel.
  */
 import type { Cluster, Redis } from 'ioredis';
+import { partitionKeys } from 'redis-streams-consumer-groups';
 import { Observable, type OperatorFunction } from 'rxjs';
-import { mergeTop } from './mergeTop.js';
-import { type RankedEntry, reaches } from './ranking.js';
+import { type RankedEntry, rank } from './ranking.js';
 import { retentionExpiry } from './retention.js';
 import { defineOperatorScripts } from './scripts.js';
-import { snapshotChannel, snapshotKey, stateGenerationKey, windowKey } from './stateKeys.js';
+import { scoresKey, snapshotChannel, snapshotKey, stateGenerationKey, windowKey } from './stateKeys.js';
 import type { AppliedBatch, BoardConfig, WindowName } from './types.js';
 
 export interface TopKOptions {
@@ -17,9 +17,9 @@ export interface TopKOptions {
   name: string;
   partitions: number;
   boards: (id: string) => BoardConfig | undefined;
-  /** How often dirty pairs are merged, ms. Default 50. */
+  /** The least time between the starts of two merges of one top, ms. Default 50. */
   refreshMs?: number;
-  /** Called when a merge failed; the pair stays dirty and is merged again next time. */
+  /** Called when a merge failed; the top stays dirty and is merged again. */
   onError?: (error: unknown) => void;
 }
 
@@ -39,20 +39,28 @@ interface PairState {
   board: string;
   window: WindowName;
   windowStart: number;
-  key: string;
-  members: Set<string>;
-  /** The K-th score when the top is full; undefined while it has fewer than K entries. */
-  threshold: number | undefined;
+  /** Changed since the last merge started. */
   dirty: boolean;
+  merging: boolean;
+  /** A merge is waiting for its turn (the next event-loop turn, or the refresh interval). */
+  scheduled: boolean;
+  lastStartedAt: number;
   oldestArrival: number;
 }
+
+/** Pairs nobody changed for this long are forgotten (their next change merges at once). */
+const IDLE_MS = 60_000;
 
 /**
  * Turns applied batches into top-K snapshots.
  *
- * A change can only alter a top when its user is in it, when the top is not full yet, or when the
- * new score reaches the K-th score: any other change (most of them, on a big board) costs nothing
- * here. Merges never overlap; a pair changed during a merge is merged again on the next tick.
+ * The apply script judges, from each partition's own state and atomically with the writes,
+ * which windows' tops a batch may have changed (see `topChanges.lua`); any other change (most of
+ * them, on a big board) costs nothing here. A marked top is merged on the next turn of the event
+ * loop, or, when its last merge started less than `refreshMs` ago, once that much time has
+ * passed; one merge of a top runs at a time, and a top marked while its merge runs is merged
+ * again after it, so the last merge always starts after the last change it must show.
+ * Snapshots written by merges of other processes are kept when they saw more (`writeSnapshot-1`).
  *
  * ## Example
  * ```ts
@@ -63,8 +71,8 @@ interface PairState {
  * ```
  *
  * @see applyBatch
- * @see mergeTop
- * @param options Where the partitions' scores are, and how often to merge.
+ * @see refreshSnapshot
+ * @param options Where the partitions' scores are, and how often a top may be merged.
  * @return A function that returns an Observable of the snapshots written.
  */
 export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snapshot> {
@@ -75,136 +83,167 @@ export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snaps
   return (applied) =>
     new Observable<Snapshot>((subscriber) => {
       const pairs = new Map<string, PairState>();
-      let flushing: Promise<void> | undefined;
-
-      const mark = (batch: AppliedBatch) => {
-        for (const change of batch.changes) {
-          const board = boards(change.board);
-          if (!board) continue;
-          const key = windowKey(change.window, change.windowStart);
-          const id = `${change.board} ${key}`;
-          let pair = pairs.get(id);
-          if (!pair) {
-            pair = {
-              board: change.board,
-              window: change.window,
-              windowStart: change.windowStart,
-              key,
-              members: new Set(),
-              threshold: undefined,
-              dirty: false,
-              oldestArrival: Number.POSITIVE_INFINITY,
-            };
-            pairs.set(id, pair);
-          }
-          if (
-            pair.dirty ||
-            pair.threshold === undefined ||
-            pair.members.has(change.userId) ||
-            reaches(change.score, pair.threshold, board.order)
-          ) {
-            pair.dirty = true;
-            pair.oldestArrival = Math.min(pair.oldestArrival, batch.oldestArrival);
-          }
+      const running = new Set<Promise<void>>();
+      const timers = new Set<NodeJS.Timeout | NodeJS.Immediate>();
+      let completing = false;
+      const clearTimers = () => {
+        for (const timer of timers) {
+          clearTimeout(timer as NodeJS.Timeout);
+          clearImmediate(timer as NodeJS.Immediate);
         }
+        timers.clear();
+      };
+
+      const schedule = (pair: PairState) => {
+        if (pair.merging || pair.scheduled || !pair.dirty) return;
+        pair.scheduled = true;
+        const run = () => {
+          timers.delete(timer);
+          pair.scheduled = false;
+          const merge = mergeOne(pair);
+          running.add(merge);
+          void merge.finally(() => running.delete(merge));
+        };
+        const wait = completing ? 0 : pair.lastStartedAt + refreshMs - Date.now();
+        const timer = wait > 0 ? setTimeout(run, wait) : setImmediate(run);
+        timers.add(timer);
       };
 
       const mergeOne = async (pair: PairState) => {
         const board = boards(pair.board);
         if (!board) return;
         pair.dirty = false;
+        pair.merging = true;
+        pair.lastStartedAt = Date.now();
         const oldestArrival = pair.oldestArrival;
         pair.oldestArrival = Number.POSITIVE_INFINITY;
         try {
-          const snapshot = await refreshSnapshot(
+          const result = await refreshSnapshot(
             { redis, name, partitions },
             board,
             pair.window,
             pair.windowStart,
           );
-          const { entries } = snapshot;
-          pair.members = new Set(entries.map((e) => e.userId));
-          pair.threshold = entries.length >= board.topK ? entries[entries.length - 1]!.score : undefined;
-          subscriber.next({ ...snapshot, oldestArrival });
+          if (result.written) subscriber.next({ ...result.snapshot, oldestArrival });
+          else if (!result.covered) pair.dirty = true; // crossed a merge of another process: again
         } catch (error) {
-          pair.dirty = true;
-          pair.oldestArrival = Math.min(pair.oldestArrival, oldestArrival);
-          options.onError?.(error);
-        }
-      };
-
-      // State replaced wholesale (a replay swapped in) invalidates what the pairs know of their
-      // tops: merge every known pair again.
-      let generation: string | null | undefined;
-      const checkGeneration = async () => {
-        const current = await redis.get(stateGenerationKey(name));
-        if (generation !== undefined && current !== generation) {
-          for (const pair of pairs.values()) {
-            pair.threshold = undefined;
-            pair.members.clear();
+          // Retried while running; when the stage completes (the process stops) one failed last
+          // attempt is enough: stopping must not wait for an unreachable Redis.
+          if (!completing) {
             pair.dirty = true;
+            pair.oldestArrival = Math.min(pair.oldestArrival, oldestArrival);
           }
+          options.onError?.(error);
+        } finally {
+          pair.merging = false;
+          schedule(pair);
         }
-        generation = current;
       };
 
-      const flush = async () => {
-        await checkGeneration().catch((error: unknown) => options.onError?.(error));
-        const dirty = [...pairs.values()].filter((p) => p.dirty);
-        await Promise.all(dirty.map(mergeOne));
-      };
-      const tick = () => {
-        flushing ??= flush().finally(() => {
-          flushing = undefined;
-        });
-        return flushing;
+      const mark = (batch: AppliedBatch) => {
+        for (const changed of batch.changed) {
+          const id = `${changed.board} ${changed.window}:${changed.windowStart}`;
+          let pair = pairs.get(id);
+          if (!pair) {
+            pair = {
+              ...changed,
+              dirty: false,
+              merging: false,
+              scheduled: false,
+              lastStartedAt: 0,
+              oldestArrival: Number.POSITIVE_INFINITY,
+            };
+            pairs.set(id, pair);
+          }
+          pair.dirty = true;
+          pair.oldestArrival = Math.min(pair.oldestArrival, batch.oldestArrival);
+          schedule(pair);
+        }
       };
 
-      const timer = setInterval(tick, refreshMs);
+      const forgetIdle = setInterval(() => {
+        const before = Date.now() - IDLE_MS;
+        for (const [id, pair] of pairs) {
+          if (!pair.dirty && !pair.merging && !pair.scheduled && pair.lastStartedAt < before)
+            pairs.delete(id);
+        }
+      }, IDLE_MS);
+      forgetIdle.unref();
+
       const subscription = applied.subscribe({
         next: mark,
         error: (error) => subscriber.error(error),
         complete: async () => {
-          clearInterval(timer);
-          await flushing;
-          await flush();
+          // Merge what is still marked, at once, and wait for every merge to end.
+          completing = true;
+          clearTimers();
+          for (const pair of pairs.values()) {
+            pair.scheduled = false;
+            schedule(pair);
+          }
+          while (running.size > 0 || timers.size > 0) {
+            await Promise.all(running);
+            await new Promise((resolve) => setImmediate(resolve));
+          }
           subscriber.complete();
         },
       });
       return () => {
-        clearInterval(timer);
+        clearInterval(forgetIdle);
+        clearTimers();
         subscription.unsubscribe();
       };
     });
 }
 
+/** What {@link refreshSnapshot} did. */
+export type RefreshResult =
+  | { written: true; snapshot: Snapshot }
+  /** `covered`: the stored snapshot saw everything this merge saw; otherwise merge again. */
+  | { written: false; covered: boolean };
+
 /**
- * Merges the global top-K of one (board, window instance) from its partitions and writes it as the
- * next version of its snapshot (published on the snapshot channel). The top-K stage calls it for
- * dirty pairs; a replay calls it for the instances it swapped in.
+ * Merges the global top-K of one (board, window instance) from its partitions' local tops (each
+ * read with the partition's checkpoint) and writes it as the next version of its snapshot,
+ * published on the snapshot channel, unless the stored snapshot was merged from reads at least
+ * as new. The top-K stage calls it for marked tops; a replay calls it for the instances it
+ * swapped in.
  *
- * @return The snapshot written; `oldestArrival` is left to the caller (here `+Infinity`).
+ * @example
+ * const result = await refreshSnapshot({ redis, name: 'lb', partitions: 16 }, board, 'all', 0);
+ * if (result.written) console.log(result.snapshot.version);
  */
 export async function refreshSnapshot(
   target: Pick<TopKOptions, 'redis' | 'name' | 'partitions'>,
   board: BoardConfig,
   window: WindowName,
   windowStart: number,
-): Promise<Snapshot> {
+): Promise<RefreshResult> {
   const { redis, name, partitions } = target;
   defineOperatorScripts(redis);
   const key = windowKey(window, windowStart);
-  const entries = await mergeTop({
-    redis,
-    name,
-    partitions,
-    board: board.id,
-    window: key,
-    k: board.topK,
-    order: board.order,
-  });
+  const [generation, reads] = await Promise.all([
+    redis.get(stateGenerationKey(name)),
+    Promise.all(
+      Array.from({ length: partitions }, (_, p) =>
+        redis.localTop(
+          scoresKey(name, p, board.id, key),
+          partitionKeys(name, p).checkpoint,
+          board.topK,
+          board.order,
+        ),
+      ),
+    ),
+  ]);
+  const candidates: { userId: string; score: number }[] = [];
+  for (const [, flat] of reads) {
+    for (let i = 0; i + 1 < flat.length; i += 2)
+      candidates.push({ userId: flat[i]!, score: Number(flat[i + 1]) });
+  }
+  const entries = rank(candidates, board.order, board.topK);
+  const seen = `${Number(generation ?? 0)}/${reads.map(([checkpoint]) => checkpoint).join(',')}`;
   const updatedAt = Date.now();
-  const version = await redis.writeSnapshot(
+  const [written, outcome] = await redis.writeSnapshot(
     snapshotKey(name, board.id, key),
     snapshotChannel(name),
     board.id,
@@ -212,14 +251,19 @@ export async function refreshSnapshot(
     JSON.stringify(entries),
     String(updatedAt),
     String(retentionExpiry(board, window, windowStart)),
+    seen,
   );
+  if (written === 0) return { written: false, covered: outcome === 'covered' };
   return {
-    board: board.id,
-    window,
-    windowStart,
-    version,
-    updatedAt,
-    entries,
-    oldestArrival: Number.POSITIVE_INFINITY,
+    written: true,
+    snapshot: {
+      board: board.id,
+      window,
+      windowStart,
+      version: Number(outcome),
+      updatedAt,
+      entries,
+      oldestArrival: Number.POSITIVE_INFINITY,
+    },
   };
 }

@@ -140,14 +140,11 @@ export interface AggregatedPayload {
   streamTime: number;
 }
 
-/** A user's score in one (board, window instance) after an apply, for the top-K stage. */
-export interface ScoreChange {
+/** A (board, window instance) whose top-K a batch may have changed, for the top-K stage. */
+export interface ChangedWindow {
   board: string;
   window: WindowName;
   windowStart: number;
-  userId: string;
-  /** The new total (`sum`) or the value offered (other policies). */
-  score: number;
 }
 
 /** What the apply stage reports for each partition batch it wrote. */
@@ -157,7 +154,8 @@ export interface AppliedBatch {
   lastId: string;
   /** Entries in the batch (applied, late, rejected or duplicate). */
   entries: number;
-  changes: ScoreChange[];
+  /** The windows whose top-K the batch may have changed (judged by the apply script). */
+  changed: ChangedWindow[];
   late: number;
   rejected: number;
   duplicates: number;

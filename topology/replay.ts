@@ -279,7 +279,12 @@ export async function replayBoard(options: ReplayOptions): Promise<ReplayResult>
 
   for (const instance of swapped) {
     const [window, start] = instance.split(':') as [WindowName, string];
-    await refreshSnapshot({ redis, name, partitions }, board, window, Number(start));
+    // A merge of the workers' that read some partitions later than this one is kept; then merge
+    // again, until one snapshot saw everything both did.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const refreshed = await refreshSnapshot({ redis, name, partitions }, board, window, Number(start));
+      if (refreshed.written || refreshed.covered) break;
+    }
   }
   for (const instance of skipped) if (!swapped.has(instance)) result.skippedPartial.push(instance);
   result.swapped = [...swapped].sort();

@@ -23,6 +23,7 @@
     ARGV[7] MINID for the late and dead-letter streams (retention)
     ARGV[8] dedupe horizon, ms (86400000)
     then: nIds, ids...
+    then: nBoards, per board the batch updates: board, order ('desc' | 'asc'), K of its top
     then: nOps, the batch's updates and identified events in stream order (the order of the
           events that set them: `last` settles equal event times by it), each one of
           'u', board, windowKey, userId, policy, value, ts, expireAt (0 = never): a folded update;
@@ -36,9 +37,8 @@
   too, so that the shadow misses nothing the workers apply before it is swapped in.
 
   Output:
-    { 1, scores, duplicates } applied: in the order of the ops, one score per update and one per
-      window of each identified event (false when that event was a duplicate); duplicates =
-      count dropped.
+    { 1, marked, duplicates } applied: marked = the windows whose top-K the batch may have
+      changed, as "<board> <windowKey>" (see topChanges); duplicates = events dropped as repeats.
     -1 lease lost, nothing changed.
     -3 stale: the checkpoint is at or past ARGV[4]; the caller must re-read it and filter.
 ]]
@@ -47,6 +47,7 @@
 -- @include applyScore
 -- @include appendDeadLetter
 -- @include applyShadowScore
+-- @include topChanges
 
 local streamKey, leaseKey, checkpointKey, lateKey, dlqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local group, token, prefix = ARGV[1], ARGV[2], ARGV[3]
@@ -89,8 +90,21 @@ for i = 1, tonumber(nextArg()) do
   ids[i] = nextArg()
 end
 
-local scores = {}
+local boards = {}
+for _ = 1, tonumber(nextArg()) do
+  local board, order, k = nextArg(), nextArg(), tonumber(nextArg())
+  boards[board] = { k = k, desc = order == 'desc' }
+end
+local prepare, watch, marked = topChanges(boards)
 local expired = {}
+local function apply(board, windowKey, userId, policy, value, ts, expireAt)
+  prepare(prefix .. 'z:' .. board .. ':' .. windowKey, board)
+  applyScore(prefix, board, windowKey, userId, policy, value, ts, expireAt, expired, watch, boards[board].desc)
+  if mirrored(board, windowKey) then
+    applyShadowScore(shadow, board, windowKey, userId, policy, value, ts, expireAt, expired, SHADOW_TTL)
+  end
+end
+
 local duplicates = 0
 local trimmed = {}
 for _ = 1, tonumber(nextArg()) do
@@ -98,10 +112,7 @@ for _ = 1, tonumber(nextArg()) do
   if kind == 'u' then
     local board, windowKey, userId, policy = nextArg(), nextArg(), nextArg(), nextArg()
     local value, ts, expireAt = nextArg(), nextArg(), nextArg()
-    scores[#scores + 1] = applyScore(prefix, board, windowKey, userId, policy, value, ts, expireAt, expired)
-    if mirrored(board, windowKey) then
-      applyShadowScore(shadow, board, windowKey, userId, policy, value, ts, expireAt, expired, SHADOW_TTL)
-    end
+    apply(board, windowKey, userId, policy, value, ts, expireAt)
   else
     local board, eventId, userId, policy = nextArg(), nextArg(), nextArg(), nextArg()
     local value, ts = nextArg(), nextArg()
@@ -118,12 +129,7 @@ for _ = 1, tonumber(nextArg()) do
     for _ = 1, tonumber(nextArg()) do
       local windowKey, expireAt = nextArg(), nextArg()
       if fresh then
-        scores[#scores + 1] = applyScore(prefix, board, windowKey, userId, policy, value, ts, expireAt, expired)
-        if mirrored(board, windowKey) then
-          applyShadowScore(shadow, board, windowKey, userId, policy, value, ts, expireAt, expired, SHADOW_TTL)
-        end
-      else
-        scores[#scores + 1] = false
+        apply(board, windowKey, userId, policy, value, ts, expireAt)
       end
     end
   end
@@ -147,4 +153,11 @@ end
 for i = 1, #ids, 1000 do
   redis.call('XACK', streamKey, group, unpack(ids, i, math.min(i + 999, #ids)))
 end
-return { 1, scores, duplicates }
+local changed = {}
+local prefixLength = #prefix + 3 -- '{lb:p}:' .. 'z:'
+for i, key in ipairs(marked()) do
+  local rest = string.sub(key, prefixLength)
+  local colon = string.find(rest, ':', 1, true)
+  changed[i] = string.sub(rest, 1, colon - 1) .. ' ' .. string.sub(rest, colon + 1)
+end
+return { 1, changed, duplicates }
