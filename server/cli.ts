@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { leaderboardTopology } from '../topology/leaderboard.js';
 import { deadLettersCommand } from './commands/deadLetters.js';
 import { replayCommand, UsageError } from './commands/replay.js';
+import { verifyCommand } from './commands/verify.js';
 import { loadConfig } from './config.js';
 import { startService } from './main.js';
 import { RedisNotInstalledError } from './privateRedis.js';
@@ -20,6 +21,7 @@ commands:
   describe              print the leaderboard topology
   replay --board B      rebuild a board from the retained streams, live (replay --help)
   dlq list|redrive      list or re-drive dead letters (dlq --help)
+  verify [--board B]    compare every top-K snapshot with a fresh merge (verify --help)
 
 environment: PORT, HOST, REDIS_URL, DATABASE_URL, PARTITIONS, API_KEYS, DATA_DIR, READS_REQUIRE_KEY,
   HIGH_WATER_MARK, RATE_LIMIT_RPS, RETENTION_DAYS, REFRESH_MS, APPENDFSYNC, LOG_LEVEL`;
@@ -28,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'replay') return replayCommand(rest, loadConfig());
   if (command === 'dlq') return deadLettersCommand(rest, loadConfig());
+  if (command === 'verify') return verifyCommand(rest, loadConfig());
   const { values } = parseArgs({
     args: rest,
     options: { workers: { type: 'string' }, help: { type: 'boolean' } },
