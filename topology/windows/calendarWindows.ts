@@ -11,6 +11,7 @@ import { ZoneClock } from './zoneClock.js';
 /** The calendar units, which are also the windows' names. */
 export type CalendarUnit = 'hour' | 'day' | 'week' | 'month';
 
+/** Every {@link CalendarUnit}. */
 export const CALENDAR_UNITS: readonly CalendarUnit[] = ['hour', 'day', 'week', 'month'];
 
 /** Options of the {@link CalendarWindows} factories. */
@@ -33,11 +34,13 @@ const START_MARGIN_MS = 40 * DAY_MS;
  *
  * Where instances start:
  * - `day`, `week` (ISO weeks, from Monday) and `month` (from the 1st): at the first instant the
- *   zone's clock reaches local midnight of that day. Where the clock skips midnight (zones that
- *   change at 00:00, e.g. America/Santiago), that is the first instant of the local date (01:00);
- *   where the clock shows midnight twice (set back at 01:00, e.g. America/Havana), the first
- *   time. So daylight saving days last 23 or 25 hours, and a day the zone skipped entirely
- *   (Pacific/Apia, 2011-12-30) has no instance.
+ *   zone's clock reaches local midnight of that day (of the Monday, of the 1st). Where the clock
+ *   skips midnight (zones that change at 00:00, e.g. America/Santiago), that is the first instant
+ *   of the local date (01:00); where it shows midnight twice (set back at 01:00, e.g.
+ *   America/Havana), the first time. So daylight saving days last 23 or 25 hours, a day the zone
+ *   skipped entirely (Pacific/Apia, 2011-12-30) has no instance, and an hour of yesterday the
+ *   clock repeats after midnight came (America/Goose_Bay, set back at 00:01 until 2011) belongs
+ *   to the new day.
  * - `hour`: at every instant the clock shows a whole hour, and at every change of the zone's
  *   offset. So a repeated hour at the fall back is two one-hour instances, a skipped hour has
  *   none, and in zones 30 or 45 minutes off UTC (Asia/Kolkata, Asia/Kathmandu) hours start at
