@@ -11,7 +11,12 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['test/**/*.test.ts', 'consumer-groups/test/**/*.test.ts', 'server/**/*.test.ts'],
+    include: [
+      'test/**/*.test.ts',
+      'consumer-groups/test/**/*.test.ts',
+      'server/**/*.test.ts',
+      'examples/**/*.test.ts',
+    ],
     globalSetup: ['test/support/globalSetup.ts'],
     pool: 'forks',
     maxWorkers: 2,

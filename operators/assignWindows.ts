@@ -1,16 +1,18 @@
+/**
+ * Gives every record the window instances of its group that it still counts in, and sets aside
+ * the late ones, by event time.
+ */
 import { defer, map, type OperatorFunction } from 'rxjs';
-import { isLate, windowFor } from './timeWindows.js';
+import { windowKey } from './stateKeys.js';
 import type {
-  BoardConfig,
   Envelope,
-  LateEvent,
-  ParsedPayload,
-  ScoreEvent,
-  WindowedEvent,
+  KeyedPayload,
+  LateRecord,
   WindowedPayload,
-  WindowName,
-  WindowRef,
+  WindowedRecord,
+  WindowInstance,
 } from './types.js';
+import { isClosed, type WindowDefinition } from './windowing.js';
 
 export interface AssignWindowsOptions {
   /**
@@ -22,45 +24,34 @@ export interface AssignWindowsOptions {
 }
 
 /**
- * Gives every event the windows of its board that it still counts in, and sets aside the late ones.
+ * Assigns window instances by event time.
  *
  * Each partition keeps a *stream time*: the greatest event time seen so far in it (as in Kafka
  * Streams). Lateness is judged against stream time rather than the wall clock, so a replay of old
  * data is not all late, and one partition's backlog does not close windows for another. For each
- * event, in order, stream time first advances to the event's time; then each window of the board
- * that is closed for good (stream time >= end + grace) yields a {@link LateEvent}, the others are
- * kept on the event. An event whose windows are all late appears only in `late`: nothing is
- * dropped silently.
+ * record, in order, stream time first advances to the record's time; then each instance of its
+ * group's windows that contains the time and is closed for good (stream time >= end + grace)
+ * yields a {@link LateRecord}, the others are kept on the record. A record whose instances are all
+ * late appears only in `late`: nothing is dropped silently. A batch's watermark (see
+ * `decodeEntries`) moves stream time forward after its records.
  *
- * Events of a board no config knows go to `unknownBoard`, without moving stream time, so a later
- * stage can dead-letter them while the stream goes on.
- *
- * State is per subscription. Events of one window share one {@link WindowRef} object: treat refs
- * as read-only.
+ * State is per subscription. Records of one instance share one {@link WindowInstance} object:
+ * treat instances as read-only.
  *
  * ## Example
  * ```ts
- * import { assignWindows } from './operators/assignWindows.js';
- * import { aggregateByKey } from './operators/aggregateByKey.js';
- *
- * const boards = new Map([['chess', chessBoard]]);
- * const aggregated$ = parsed$.pipe(
- *   assignWindows((id) => boards.get(id), { initialStreamTime: (p) => checkpoints[p].streamTime }),
- *   aggregateByKey((id) => boards.get(id)),
- * );
+ * import { assignWindows } from './assignWindows.js';
+ * keyed$.pipe(assignWindows({ initialStreamTime: (p) => checkpoints.streamTime(p) ?? 0 }));
  * ```
  *
- * @see {@link aggregateByKey}
- * @see {@link windowFor}
- * @see {@link isLate}
- * @param boards Looks up a board's config by id.
+ * @see keyRecords
+ * @see aggregate
  * @param options See {@link AssignWindowsOptions}.
- * @return A function that returns an Observable of the batches with windowed events.
+ * @return A function that returns an Observable of the batches with windowed records.
  */
 export function assignWindows(
-  boards: (id: string) => BoardConfig | undefined,
   options: AssignWindowsOptions = {},
-): OperatorFunction<Envelope<ParsedPayload>, Envelope<WindowedPayload>> {
+): OperatorFunction<Envelope<KeyedPayload>, Envelope<WindowedPayload>> {
   const initialStreamTime = options.initialStreamTime ?? (() => 0);
   return (source) =>
     defer(() => {
@@ -68,16 +59,7 @@ export function assignWindows(
       // (the partition was lost and taken again, maybe after another owner advanced it, or after
       // batches of the old epoch that were never applied) starts again from initialStreamTime.
       const streamTimes = new Map<number, { epoch: number; streamTime: number }>();
-      // Consecutive events almost always share their windows: reuse the last ref of each kind
-      // instead of recomputing (a Date per event for months) and allocating a new one.
-      const lastRefs = new Map<WindowName, WindowRef>();
-      const refFor = (name: WindowName, ts: number): WindowRef => {
-        const last = lastRefs.get(name);
-        if (last !== undefined && ts >= last.start && ts < last.end) return last;
-        const ref = windowFor(name, ts);
-        lastRefs.set(name, ref);
-        return ref;
-      };
+      const instancesOf = instanceCache();
 
       return source.pipe(
         map((envelope): Envelope<WindowedPayload> => {
@@ -86,33 +68,60 @@ export function assignWindows(
             known && known.epoch === envelope.epoch
               ? known.streamTime
               : initialStreamTime(envelope.partition);
-          const events: WindowedEvent[] = [];
-          const late: LateEvent[] = [];
-          const unknownBoard: ScoreEvent[] = [];
+          const records: WindowedRecord[] = [];
+          const late: LateRecord[] = [];
 
-          for (const event of envelope.payload.events) {
-            const board = boards(event.board);
-            if (board === undefined) {
-              unknownBoard.push(event);
-              continue;
-            }
-            if (event.ts > streamTime) streamTime = event.ts;
-            const graceMs = board.graceSeconds * 1000;
-            const windows: WindowRef[] = [];
-            for (const name of board.windows) {
-              const ref = refFor(name, event.ts);
-              if (isLate(ref, streamTime, graceMs)) {
-                late.push({ event, window: name, windowStart: ref.start, streamTime });
-              } else {
-                windows.push(ref);
+          for (const record of envelope.payload.records) {
+            if (record.ts > streamTime) streamTime = record.ts;
+            const windows: WindowInstance[] = [];
+            for (const definition of record.spec.windows) {
+              for (const instance of instancesOf(definition, record.ts)) {
+                if (isClosed(instance, streamTime, definition.graceMs))
+                  late.push({ record, window: instance, streamTime });
+                else windows.push(instance);
               }
             }
-            if (windows.length > 0) events.push({ event, windows });
+            if (windows.length > 0) records.push({ record, windows });
           }
 
+          const { watermark } = envelope.payload;
+          if (watermark !== undefined && watermark > streamTime) streamTime = watermark;
           streamTimes.set(envelope.partition, { epoch: envelope.epoch, streamTime });
-          return { ...envelope, payload: { events, late, unknownBoard, streamTime } };
+          return { ...envelope, payload: { records, late, streamTime } };
         }),
       );
     });
+}
+
+/**
+ * The instances of a window definition that contain a time, remembered per definition over the
+ * span in which they stay the same: consecutive records almost always share their instances, so
+ * the definition's arithmetic (a time zone's calendar, for example) runs once per span.
+ */
+function instanceCache(): (definition: WindowDefinition, ts: number) => WindowInstance[] {
+  const last = new Map<WindowDefinition, { from: number; to: number; instances: WindowInstance[] }>();
+  return (definition, ts) => {
+    const known = last.get(definition);
+    if (known && ts >= known.from && ts < known.to) return known.instances;
+    const windows = definition.windowsFor(ts);
+    if (windows.length === 0) return [];
+    const instances = windows.map((w) => ({
+      definition,
+      start: w.start,
+      end: w.end,
+      key: windowKey(definition.name, w.start),
+    }));
+    // The same instances hold from the latest start to the earliest end, and, for hopping
+    // windows (evenly spaced, oldest first), until the next one starts.
+    let from = Number.NEGATIVE_INFINITY;
+    let to = Number.POSITIVE_INFINITY;
+    for (const w of windows) {
+      from = Math.max(from, w.start);
+      to = Math.min(to, w.end);
+    }
+    if (windows.length > 1) to = Math.min(to, from + (windows[1]!.start - windows[0]!.start));
+    if (last.size > 1000) last.clear();
+    last.set(definition, { from, to, instances });
+    return instances;
+  };
 }

@@ -1,48 +1,34 @@
 /**
- * Keeps the global top-K of every (board, window instance) fresh: merges a top as soon as the
- * apply stage reports that a batch may have changed it, and writes each result as a versioned
- * snapshot that is published on a channel.
+ * Keeps the global top-K of every (group, window instance) fresh: merges a top as soon as the
+ * apply stage reports that a batch may have changed it, and stores each result as a versioned
+ * snapshot announced on the group's channel.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { partitionKeys } from 'redis-streams-consumer-groups';
 import { Observable, type OperatorFunction } from 'rxjs';
-import { type RankedEntry, rank } from './ranking.js';
-import { retentionExpiry } from './retention.js';
-import { defineOperatorScripts } from './scripts.js';
-import { scoresKey, snapshotChannel, snapshotKey, stateGenerationKey, windowKey } from './stateKeys.js';
-import type { AppliedBatch, BoardConfig, WindowName } from './types.js';
+import { expiryOf } from './internal/expiry.js';
+import { mergeTop } from './internal/mergeTop.js';
+import { defineOperatorScripts } from './internal/scripts.js';
+import { snapshotChannel, snapshotKey } from './stateKeys.js';
+import type { AppliedBatch, ChangedTop, GroupSpec, Snapshot, WindowInstance } from './types.js';
 
 export interface TopKOptions {
   redis: Redis | Cluster;
+  /** The stream family's name (key prefix). */
   name: string;
   partitions: number;
-  boards: (id: string) => BoardConfig | undefined;
   /** The least time between the starts of two merges of one top, ms. Default 50. */
   refreshMs?: number;
-  /** Called when a merge failed; the top stays dirty and is merged again. */
+  /** Called when a merge failed; the top stays marked and is merged again. */
   onError?: (error: unknown) => void;
+  /** Told when the stage starts having merges to do (true) and when it has none left (false). */
+  onBusy?: (busy: boolean) => void;
 }
 
-/** A new version of a (board, window instance) top-K, as written to the cache. */
-export interface Snapshot {
-  board: string;
-  window: WindowName;
-  windowStart: number;
-  version: number;
-  updatedAt: number;
-  entries: RankedEntry[];
-  /** Arrival time of the oldest entry whose change this snapshot is the first to show. */
-  oldestArrival: number;
-}
-
-interface PairState {
-  board: string;
-  window: WindowName;
-  windowStart: number;
-  /** Changed since the last merge started. */
+interface PairState extends ChangedTop {
+  /** Marked since the last merge started. */
   dirty: boolean;
   merging: boolean;
-  /** A merge is waiting for its turn (the next event-loop turn, or the refresh interval). */
+  /** A merge waits for its turn (the next event-loop turn, or the refresh interval). */
   scheduled: boolean;
   lastStartedAt: number;
   oldestArrival: number;
@@ -55,28 +41,28 @@ const IDLE_MS = 60_000;
  * Turns applied batches into top-K snapshots.
  *
  * The apply script judges, from each partition's own state and atomically with the writes,
- * which windows' tops a batch may have changed (see `topChanges.lua`); any other change (most of
- * them, on a big board) costs nothing here. A marked top is merged on the next turn of the event
- * loop, or, when its last merge started less than `refreshMs` ago, once that much time has
- * passed; one merge of a top runs at a time, and a top marked while its merge runs is merged
- * again after it, so the last merge always starts after the last change it must show.
- * Snapshots written by merges of other processes are kept when they saw more (`writeSnapshot-1`).
+ * which tops a batch may have changed (see `topChanges.lua`); any other change (most of them, on
+ * a big group) costs nothing here. A marked top is merged on the next turn of the event loop, or,
+ * when its last merge started less than `refreshMs` ago, once that much time has passed; one
+ * merge of a top runs at a time, and a top marked while its merge runs is merged again after it,
+ * so the last merge always starts after the last change it must show. A snapshot stored by a
+ * merge of another process is kept when it saw more (`writeSnapshot-1`).
  *
  * ## Example
  * ```ts
  * import { topK } from './topK.js';
- * applied$.pipe(topK({ redis, name: 'lb', partitions: 16, boards })).subscribe((snapshot) => {
- *   console.log(snapshot.board, snapshot.window, snapshot.version, snapshot.entries[0]);
+ * applied$.pipe(topK({ redis, name: 'orders', partitions: 16 })).subscribe((snapshot) => {
+ *   console.log(snapshot.group, snapshot.window.key, snapshot.version, snapshot.entries[0]);
  * });
  * ```
  *
- * @see applyBatch
+ * @see applyState
  * @see refreshSnapshot
  * @param options Where the partitions' scores are, and how often a top may be merged.
- * @return A function that returns an Observable of the snapshots written.
+ * @return A function that returns an Observable of the snapshots stored.
  */
 export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snapshot> {
-  const { redis, name, partitions, boards } = options;
+  const { redis, name, partitions } = options;
   const refreshMs = options.refreshMs ?? 50;
   defineOperatorScripts(redis);
 
@@ -94,12 +80,22 @@ export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snaps
         timers.clear();
       };
 
+      // Pairs scheduled or merging: the stage is busy while there are any.
+      let active = 0;
+      const setActive = (delta: number) => {
+        const before = active;
+        active += delta;
+        if (before === 0 && active > 0) options.onBusy?.(true);
+        else if (before > 0 && active === 0) options.onBusy?.(false);
+      };
       const schedule = (pair: PairState) => {
         if (pair.merging || pair.scheduled || !pair.dirty) return;
         pair.scheduled = true;
+        setActive(1);
         const run = () => {
           timers.delete(timer);
           pair.scheduled = false;
+          pair.merging = true;
           const merge = mergeOne(pair);
           running.add(merge);
           void merge.finally(() => running.delete(merge));
@@ -110,19 +106,16 @@ export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snaps
       };
 
       const mergeOne = async (pair: PairState) => {
-        const board = boards(pair.board);
-        if (!board) return;
         pair.dirty = false;
-        pair.merging = true;
         pair.lastStartedAt = Date.now();
         const oldestArrival = pair.oldestArrival;
         pair.oldestArrival = Number.POSITIVE_INFINITY;
         try {
           const result = await refreshSnapshot(
             { redis, name, partitions },
-            board,
+            pair.group,
             pair.window,
-            pair.windowStart,
+            pair.spec,
           );
           if (result.written) subscriber.next({ ...result.snapshot, oldestArrival });
           else if (!result.covered) pair.dirty = true; // crossed a merge of another process: again
@@ -137,12 +130,13 @@ export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snaps
         } finally {
           pair.merging = false;
           schedule(pair);
+          setActive(-1);
         }
       };
 
       const mark = (batch: AppliedBatch) => {
         for (const changed of batch.changed) {
-          const id = `${changed.board} ${changed.window}:${changed.windowStart}`;
+          const id = `${changed.group}\u0000${changed.window.key}`;
           let pair = pairs.get(id);
           if (!pair) {
             pair = {
@@ -155,6 +149,7 @@ export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snaps
             };
             pairs.set(id, pair);
           }
+          pair.spec = changed.spec; // the group's settings may have changed (e.g. its K)
           pair.dirty = true;
           pair.oldestArrival = Math.min(pair.oldestArrival, batch.oldestArrival);
           schedule(pair);
@@ -178,7 +173,10 @@ export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snaps
           completing = true;
           clearTimers();
           for (const pair of pairs.values()) {
-            pair.scheduled = false;
+            if (pair.scheduled) {
+              pair.scheduled = false;
+              setActive(-1);
+            }
             schedule(pair);
           }
           while (running.size > 0 || timers.size > 0) {
@@ -203,63 +201,42 @@ export type RefreshResult =
   | { written: false; covered: boolean };
 
 /**
- * Merges the global top-K of one (board, window instance) from its partitions' local tops (each
- * read with the partition's checkpoint) and writes it as the next version of its snapshot,
- * published on the snapshot channel, unless the stored snapshot was merged from reads at least
- * as new. The top-K stage calls it for marked tops; a replay calls it for the instances it
- * swapped in.
+ * Merges the global top-K of one (group, window instance) from its partitions' local tops (each
+ * read with the partition's state revision, in one round) and stores it as the next version of
+ * its snapshot, announced on the group's channel, unless the stored snapshot was merged from reads
+ * at least as new. The top-K stage calls it for marked tops; a replay for the instances it swapped
+ * in. This is one level of the design's tree reduction: partitions are the leaves, this process
+ * the root.
  *
  * @example
- * const result = await refreshSnapshot({ redis, name: 'lb', partitions: 16 }, board, 'all', 0);
+ * const result = await refreshSnapshot({ redis, name: 'lb', partitions: 16 }, 'global', instance, spec);
  * if (result.written) console.log(result.snapshot.version);
  */
 export async function refreshSnapshot(
   target: Pick<TopKOptions, 'redis' | 'name' | 'partitions'>,
-  board: BoardConfig,
-  window: WindowName,
-  windowStart: number,
+  group: string,
+  window: WindowInstance,
+  spec: GroupSpec,
 ): Promise<RefreshResult> {
-  const { redis, name, partitions } = target;
+  const { redis, name } = target;
   defineOperatorScripts(redis);
-  const key = windowKey(window, windowStart);
-  const [generation, reads] = await Promise.all([
-    redis.get(stateGenerationKey(name)),
-    Promise.all(
-      Array.from({ length: partitions }, (_, p) =>
-        redis.localTop(
-          scoresKey(name, p, board.id, key),
-          partitionKeys(name, p).checkpoint,
-          board.topK,
-          board.order,
-        ),
-      ),
-    ),
-  ]);
-  const candidates: { userId: string; score: number }[] = [];
-  for (const [, flat] of reads) {
-    for (let i = 0; i + 1 < flat.length; i += 2)
-      candidates.push({ userId: flat[i]!, score: Number(flat[i + 1]) });
-  }
-  const entries = rank(candidates, board.order, board.topK);
-  const seen = `${Number(generation ?? 0)}/${reads.map(([checkpoint]) => checkpoint).join(',')}`;
+  const { entries, seen } = await mergeTop(target, group, window.key, spec);
   const updatedAt = Date.now();
   const [written, outcome] = await redis.writeSnapshot(
-    snapshotKey(name, board.id, key),
-    snapshotChannel(name),
-    board.id,
-    key,
+    snapshotKey(name, group, window.key),
+    snapshotChannel(name, group),
+    window.key,
     JSON.stringify(entries),
     String(updatedAt),
-    String(retentionExpiry(board, window, windowStart)),
+    String(expiryOf(window, spec)),
     seen,
   );
   if (written === 0) return { written: false, covered: outcome === 'covered' };
   return {
     written: true,
     snapshot: {
-      board: board.id,
+      group,
       window,
-      windowStart,
       version: Number(outcome),
       updatedAt,
       entries,

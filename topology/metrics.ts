@@ -1,5 +1,6 @@
 /**
- * The pipeline's Prometheus metrics. One registry per process; the server serves it on /metrics.
+ * A pipeline's Prometheus metrics, named after it (`<prefix>_events_applied_total`, ...). One
+ * registry per process; the leaderboard's server serves it on /metrics.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -17,8 +18,8 @@ export interface PipelineMetrics {
   pending: Gauge<'partition'>;
 }
 
-/** Metrics are registered once per registry; a second call returns the same ones. */
-const created = new WeakMap<Registry, PipelineMetrics>();
+/** Metrics are registered once per registry and prefix; a second call returns the same ones. */
+const created = new WeakMap<Registry, Map<string, PipelineMetrics>>();
 
 export interface PartitionBacklog {
   partition: number;
@@ -29,19 +30,27 @@ export interface PartitionBacklog {
 }
 
 export interface PipelineMetricsOptions {
+  /** The metrics' name prefix: the pipeline's name with `[^a-zA-Z0-9_]` as `_`. */
+  prefix: string;
   /** Reads every partition's backlog when Prometheus scrapes; without it lag and pending stay unset. */
   partitionBacklogs?: () => Promise<PartitionBacklog[]>;
 }
 
 /**
- * The pipeline's metrics on a registry. The first call for a registry creates them (with its
- * options); later calls return the same ones.
+ * A pipeline's metrics on a registry. The first call for a registry and prefix creates them (with
+ * its options); later calls return the same ones.
  *
  * @example
- * const metrics = pipelineMetrics(registry, { partitionBacklogs: readBacklogs });
+ * const metrics = pipelineMetrics(registry, { prefix: 'lb', partitionBacklogs: readBacklogs });
  */
-export function pipelineMetrics(registry: Registry, options: PipelineMetricsOptions = {}): PipelineMetrics {
-  const existing = created.get(registry);
+export function pipelineMetrics(registry: Registry, options: PipelineMetricsOptions): PipelineMetrics {
+  const prefix = options.prefix.replace(/[^a-zA-Z0-9_]/g, '_');
+  let byPrefix = created.get(registry);
+  if (!byPrefix) {
+    byPrefix = new Map();
+    created.set(registry, byPrefix);
+  }
+  const existing = byPrefix.get(prefix);
   if (existing) return existing;
   const registers = [registry];
   // A scrape collects every metric at once: both backlog gauges share the one read in flight.
@@ -55,47 +64,55 @@ export function pipelineMetrics(registry: Registry, options: PipelineMetricsOpti
   };
   const metrics: PipelineMetrics = {
     eventsApplied: new Counter({
-      name: 'lb_events_applied_total',
-      help: 'Stream entries written to state',
+      name: `${prefix}_events_applied_total`,
+      help: 'Stream entries applied to state (counted, late, rejected or duplicate): each entry of each applied batch',
       registers,
     }),
-    batches: new Counter({ name: 'lb_batches_applied_total', help: 'Partition batches applied', registers }),
+    batches: new Counter({
+      name: `${prefix}_batches_applied_total`,
+      help: 'Partition batches applied (one apply script each)',
+      registers,
+    }),
     lateEvents: new Counter({
-      name: 'lb_late_events_total',
-      help: 'Events past their window end plus grace',
+      name: `${prefix}_late_events_total`,
+      help: '(record, window instance) pairs set aside as late: past the instance’s end plus grace by stream time',
       registers,
     }),
     deadLetters: new Counter({
-      name: 'lb_dead_letters_total',
-      help: 'Entries moved to a dead-letter stream',
+      name: `${prefix}_dead_letters_total`,
+      help: 'Stream entries moved to a dead-letter stream (undecodable, unknown group, or delivered too often)',
       registers,
     }),
     duplicates: new Counter({
-      name: 'lb_duplicate_events_total',
-      help: 'Events dropped as repeats of an eventId',
+      name: `${prefix}_duplicate_events_total`,
+      help: 'Records dropped as repeats of an id the same member sent for the same group within 24 hours',
       registers,
     }),
     batchLatency: new Histogram({
-      name: 'lb_batch_latency_seconds',
-      help: 'From a batch’s newest entry arriving to its apply',
+      name: `${prefix}_batch_latency_seconds`,
+      help: 'Seconds from the arrival of a batch’s newest entry to the end of its apply',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
     freshness: new Histogram({
-      name: 'lb_freshness_seconds',
-      help: 'From an event’s arrival to the first snapshot that shows it',
+      name: `${prefix}_freshness_seconds`,
+      help: 'Seconds from the arrival of the oldest entry a snapshot is the first to show to that snapshot being stored',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
-    snapshots: new Counter({ name: 'lb_snapshots_total', help: 'Top-K snapshots written', registers }),
+    snapshots: new Counter({
+      name: `${prefix}_snapshots_total`,
+      help: 'Top-K snapshots stored by this process',
+      registers,
+    }),
     ownedPartitions: new Gauge({
-      name: 'lb_owned_partitions',
-      help: 'Partitions this process owns',
+      name: `${prefix}_owned_partitions`,
+      help: 'Partitions whose lease this process holds',
       registers,
     }),
     lag: new Gauge({
-      name: 'lb_partition_lag',
-      help: 'Entries not yet delivered',
+      name: `${prefix}_partition_lag`,
+      help: 'Stream entries of the partition not yet delivered to the consumer group',
       labelNames: ['partition'],
       registers,
       // Read from Redis when Prometheus scrapes, not on a timer.
@@ -104,8 +121,8 @@ export function pipelineMetrics(registry: Registry, options: PipelineMetricsOpti
       },
     }),
     pending: new Gauge({
-      name: 'lb_partition_pending',
-      help: 'Entries delivered, not yet acknowledged',
+      name: `${prefix}_partition_pending`,
+      help: 'Stream entries of the partition delivered but not yet acknowledged',
       labelNames: ['partition'],
       registers,
       async collect() {
@@ -113,6 +130,6 @@ export function pipelineMetrics(registry: Registry, options: PipelineMetricsOpti
       },
     }),
   };
-  created.set(registry, metrics);
+  byPrefix.set(prefix, metrics);
   return metrics;
 }

@@ -1,80 +1,66 @@
 /**
- * Rebuilds a board's state from the retained streams, while the workers keep applying live
- * traffic, and swaps it in atomically per partition.
+ * Rebuilds a group's state from the retained streams, for any pipeline, while the workers keep
+ * applying live traffic, and swaps it in atomically per partition.
  *
  * Per partition:
  * 1. `registerReplay-2` records the replay and reads its *frontier*: the partition's checkpoint at
  *    that moment, in the same atomic step. Every batch the workers apply from then on starts after
- *    the frontier, and the apply script mirrors its changes of the board into the replay's shadow
- *    keys (`{lb:p}:replay:<id>:...`).
- * 2. The entries up to the frontier are read with `XRANGE` in chunks and put through the same
- *    operators the workers use (`parseEvents`, `assignWindows`, `aggregateByKey`), skipping those
- *    the workers dead-lettered; `replayBatch-1` applies the board's changes to the shadow keys.
- * 3. `finishReplay-1` swaps the shadow window instances in for the live ones, in one atomic step.
+ *    the frontier, and the apply script mirrors its changes of the group into the replay's shadow
+ *    keys (`{t}:replay:<id>:...`).
+ * 2. The entries up to the frontier are read with `XRANGE` in chunks and put through the
+ *    pipeline's own stages (`recordStages`: decode, key, windows, aggregate), skipping those the
+ *    workers dead-lettered, and applied by the workers' own script and argument builder in its
+ *    replay mode, into the shadow keys.
+ * 3. `finishReplay-n` swaps the shadow window instances in for the live ones, in one atomic step.
  *
  * So each applied entry is in the shadow exactly once: the ones up to the frontier from the
- * replay, the later ones from the workers' mirror. No checkpoint has to move, and other boards of
- * the partition are not touched. Once all partitions are swapped, the state generation is bumped
- * (the workers' top-K stage merges its tops again) and the snapshots of the swapped instances are
- * rewritten.
+ * replay, the later ones from the workers' mirror. No checkpoint has to move, and other groups of
+ * the partition are not touched. The snapshots of the swapped instances are merged again.
  *
  * A window instance that began before the replay's first entry (because of `from`, or because the
- * stream was trimmed by retention) would be rebuilt from part of its events only: such instances
+ * stream was trimmed by retention) would be rebuilt from part of its records only: such instances
  * are left as they are unless `partial` is set.
  */
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import {
-  type Batch,
-  decodeEntry,
-  partitionKeys,
-  type RawEntry,
-  StreamAdmin,
-} from 'redis-streams-consumer-groups';
+import { type Batch, decodeEntry, type RawEntry, StreamAdmin } from 'redis-streams-consumer-groups';
 import { Subject } from 'rxjs';
-import { aggregateByKey, inStreamOrder } from '../operators/aggregateByKey.js';
-import { assignWindows } from '../operators/assignWindows.js';
-import { parseEvents } from '../operators/parseEvents.js';
-import { retentionExpiry } from '../operators/retention.js';
-import { defineOperatorScripts } from '../operators/scripts.js';
-import {
-  partitionPrefix,
-  replayKey,
-  shadowPrefix,
-  stateGenerationKey,
-  windowKey,
-} from '../operators/stateKeys.js';
+import { applyArgs } from '../operators/internal/applyArgs.js';
+import { defineOperatorScripts } from '../operators/internal/scripts.js';
+import { parseWindowKey, stateKeys } from '../operators/stateKeys.js';
 import { refreshSnapshot } from '../operators/topK.js';
-import type { AggregatedPayload, BoardConfig, Envelope, WindowName } from '../operators/types.js';
-import { DEFAULTS } from './defaults.js';
+import type { AggregatedPayload, Envelope } from '../operators/types.js';
+import { recordStages } from './stages.js';
+import type { Topology } from './topology.js';
 
-export interface ReplayOptions {
+export interface ReplayOptions<T> {
+  topology: Topology<T>;
   redis: Redis | Cluster;
-  /** Looks up every board's config (events of all boards move a partition's stream time). */
-  boards: (id: string) => BoardConfig | undefined;
-  /** The board to rebuild. */
-  board: string;
-  /** The windows to rebuild. Default: all of the board's. */
-  windows?: readonly WindowName[];
+  partitions: number;
+  /** The group to rebuild. */
+  group: string;
+  /** The windows to rebuild (names). Default: all of the group's. */
+  windows?: readonly string[];
   /** Replay from this entry id (inclusive) or time; default: the start of the retained streams. */
   from?: string | Date;
   /** Also rebuild window instances that began before the replay's first entry. Default false. */
   partial?: boolean;
+  /** The stream family's name. Default: the topology's stream. */
   name?: string;
-  group?: string;
-  partitions?: number;
+  /** The workers' consumer group (its dead letters are skipped). Default `workers`. */
+  consumerGroup?: string;
   /** Entries read and applied per step. Default 2000. */
   chunkSize?: number;
   /** Partitions replayed at once. Default 2. */
   concurrency?: number;
-  /** Must equal the workers' (ApplyOptions.dedupeHorizonMs). Default 24 hours. */
+  /** Must equal the workers' (applyState's dedupeHorizonMs). Default 24 hours. */
   dedupeHorizonMs?: number;
   onProgress?: (progress: ReplayProgress) => void;
   signal?: AbortSignal;
 }
 
 export interface ReplayProgress {
-  /** Entries read so far (of every board: they all pass through the windows stage). */
+  /** Entries read so far (of every group: they all move a partition's stream time). */
   replayed: number;
   /** Entries expected in all, estimated from the streams' lengths before each partition starts. */
   estimatedTotal: number;
@@ -87,11 +73,11 @@ export interface ReplayProgress {
 
 export interface ReplayResult {
   replayId: string;
-  board: string;
-  windows: WindowName[];
+  group: string;
+  windows: string[];
   /** Entries read from the streams. */
   replayed: number;
-  /** Score updates of the board applied to the shadow state (summed per user and window in each chunk). */
+  /** Updates and identified records of the group applied to the shadow state. */
   updates: number;
   duplicates: number;
   /** Window instances swapped in, as `<window>:<start>`. */
@@ -108,24 +94,30 @@ export class ReplayError extends Error {
 
 const REGISTRATION_TTL_MS = 60_000;
 const DAY_MS = 86_400_000;
+const SHADOW_TTL_MS = DAY_MS;
 
 /**
- * Rebuilds a board's windows from the retained streams and swaps them in, partition by partition,
+ * Rebuilds a group's windows from the retained streams and swaps them in, partition by partition,
  * while live traffic keeps flowing. Rejects with {@link ReplayError} on bad options, when another
  * replay holds a partition, or when aborted (the shadow keys are then removed).
  *
  * @example
- * const result = await replayBoard({ redis, boards: (id) => registry.get(id), board: 'global' });
+ * const result = await replayPipeline({ topology, redis, partitions: 16, group: 'global' });
  * console.log(`${result.replayed} entries replayed, ${result.swapped.length} windows swapped in`);
  */
-export async function replayBoard(options: ReplayOptions): Promise<ReplayResult> {
+export async function replayPipeline<T>(options: ReplayOptions<T>): Promise<ReplayResult> {
   const started = Date.now();
-  const { redis } = options;
-  const name = options.name ?? DEFAULTS.name;
-  const partitions = options.partitions ?? DEFAULTS.partitions;
-  const board = options.boards(options.board);
-  if (!board) throw new ReplayError(`unknown board '${options.board}'`);
-  const windows = selectWindows(board, options.windows);
+  const { redis, topology, partitions } = options;
+  const { definition } = topology;
+  const name = options.name ?? definition.stream;
+  const spec = definition.spec(options.group);
+  if (!spec) throw new ReplayError(`unknown ${definition.groupNoun} '${options.group}'`);
+  const windows = selectWindows(
+    options.group,
+    spec.windows.map((w) => w.name),
+    options.windows,
+    definition.groupNoun,
+  );
   const from = parseFrom(options.from);
   const chunkSize = options.chunkSize ?? 2000;
   if (!Number.isInteger(chunkSize) || chunkSize < 1)
@@ -133,10 +125,10 @@ export async function replayBoard(options: ReplayOptions): Promise<ReplayResult>
   defineOperatorScripts(redis);
 
   const replayId = randomBytes(6).toString('hex');
-  const admin = new StreamAdmin(redis, { name, group: options.group ?? DEFAULTS.group, partitions });
+  const admin = new StreamAdmin(redis, { name, group: options.consumerGroup ?? 'workers', partitions });
   const result: ReplayResult = {
     replayId,
-    board: board.id,
+    group: options.group,
     windows,
     replayed: 0,
     updates: 0,
@@ -151,6 +143,10 @@ export async function replayBoard(options: ReplayOptions): Promise<ReplayResult>
   let partitionsDone = 0;
   let failure: unknown;
 
+  const coverages = await Promise.all(
+    Array.from({ length: partitions }, (_, p) => coverageOf(redis, stateKeys(name, p).stream, from)),
+  );
+  const estimatedTotal = coverages.reduce((sum, c) => sum + c.estimatedEntries, 0);
   const report = () => {
     if (!options.onProgress) return;
     const seconds = (Date.now() - started) / 1000;
@@ -170,34 +166,27 @@ export async function replayBoard(options: ReplayOptions): Promise<ReplayResult>
     if (failure !== undefined) throw new ReplayError('stopped: another partition failed');
   };
 
-  const coverages = await Promise.all(
-    Array.from({ length: partitions }, (_, p) => coverageOf(redis, partitionKeys(name, p).stream, from)),
-  );
-  const estimatedTotal = coverages.reduce((sum, c) => sum + c.estimatedEntries, 0);
-
   const replayPartition = async (partition: number) => {
     checkAborted();
-    const keys = partitionKeys(name, partition);
-    const coverage = coverages[partition]!;
-    const minStart = options.partial ? Number.MIN_SAFE_INTEGER : coverage.startMs;
+    const keys = stateKeys(name, partition);
+    const minStart = options.partial ? Number.MIN_SAFE_INTEGER : coverages[partition]!.startMs;
     const [ok, frontier] = await redis.registerReplay(
-      replayKey(name, partition),
+      keys.replay,
       keys.checkpoint,
       replayId,
-      board.id,
+      options.group,
       `,${windows.join(',')},`,
       minStart,
       REGISTRATION_TTL_MS,
     );
-    if (ok === 0) {
+    if (ok === 0)
       throw new ReplayError(
         `partition ${partition} is busy with another replay (${frontier}); try again later`,
       );
-    }
     registered.add(partition);
+    const registration = { id: replayId, group: options.group, windows: new Set(windows), minStart };
     const dead = await admin.deadLetteredIds(partition);
-    const aggregate = aggregator(options.boards);
-    const prefix = shadowPrefix(name, partition, replayId);
+    const stages = aggregator(topology);
     let start = from.id ?? '-';
     while (frontier !== '') {
       checkAborted();
@@ -208,7 +197,7 @@ export async function replayBoard(options: ReplayOptions): Promise<ReplayResult>
       start = `(${lastId}`;
       result.replayed += raw.length;
       if (entries.length > 0) {
-        const aggregated = aggregate({
+        const aggregated = await stages({
           partition,
           stream: keys.stream,
           entries,
@@ -218,35 +207,30 @@ export async function replayBoard(options: ReplayOptions): Promise<ReplayResult>
           token: '',
           redelivered: false,
         });
-        const args = shadowArgs(aggregated.payload, board, windows, minStart, skipped);
-        result.updates += args.updates;
-        const reply = await redis.replayBatch(replayKey(name, partition), [
-          replayId,
-          prefix,
-          options.dedupeHorizonMs ?? DAY_MS,
-          REGISTRATION_TTL_MS,
-          ...args.values,
-        ]);
-        if (reply === -1) {
+        const args = applyArgs(
+          aggregated.payload,
+          { mode: 'replay', replay: registration, registrationTtlMs: REGISTRATION_TTL_MS, skipped },
+          {
+            name,
+            partition,
+            streamTime: aggregated.payload.streamTime,
+            dedupeHorizonMs: options.dedupeHorizonMs ?? DAY_MS,
+            shadowTtlMs: SHADOW_TTL_MS,
+          },
+        );
+        result.updates += args.ops;
+        const reply = await redis.applyState(args.keys.length, ...args.keys, ...args.argv);
+        if (typeof reply === 'number') {
           throw new ReplayError(`the replay's registration on partition ${partition} expired or was removed`);
         }
-        result.duplicates += reply[1];
+        result.duplicates += reply[2];
       }
       report();
       if (raw.length < chunkSize || lastId === frontier) break;
     }
-    const instances = await redis.finishReplay(
-      replayKey(name, partition),
-      replayId,
-      partitionPrefix(name, partition),
-      board.id,
-      'swap',
-    );
-    if (instances === -1) {
-      throw new ReplayError(`the replay's registration on partition ${partition} expired before the swap`);
-    }
+    for (const instance of await finish(redis, name, partition, replayId, options.group, 'swap'))
+      swapped.add(instance);
     registered.delete(partition);
-    for (const instance of instances) swapped.add(instance);
     partitionsDone++;
     report();
   };
@@ -264,12 +248,9 @@ export async function replayBoard(options: ReplayOptions): Promise<ReplayResult>
       }
     }),
   );
-  if (swapped.size > 0) await redis.incr(stateGenerationKey(name));
   if (failure !== undefined) {
     await Promise.allSettled(
-      [...registered].map((p) =>
-        redis.finishReplay(replayKey(name, p), replayId, partitionPrefix(name, p), board.id, 'abort'),
-      ),
+      [...registered].map((p) => finish(redis, name, p, replayId, options.group, 'abort')),
     );
     if (swapped.size > 0 && failure instanceof Error) {
       failure.message += ` (the partitions swapped in before keep their rebuilt windows: ${[...swapped].join(', ')})`;
@@ -277,12 +258,20 @@ export async function replayBoard(options: ReplayOptions): Promise<ReplayResult>
     throw failure;
   }
 
-  for (const instance of swapped) {
-    const [window, start] = instance.split(':') as [WindowName, string];
+  for (const key of swapped) {
+    const { window, start } = parseWindowKey(key);
+    const definitionOf = spec.windows.find((w) => w.name === window);
+    const instance = definitionOf?.windowStartingAt(start);
+    if (!definitionOf || !instance) continue;
     // A merge of the workers' that read some partitions later than this one is kept; then merge
     // again, until one snapshot saw everything both did.
     for (let attempt = 0; attempt < 10; attempt++) {
-      const refreshed = await refreshSnapshot({ redis, name, partitions }, board, window, Number(start));
+      const refreshed = await refreshSnapshot(
+        { redis, name, partitions },
+        options.group,
+        { ...instance, definition: definitionOf, key },
+        spec,
+      );
       if (refreshed.written || refreshed.covered) break;
     }
   }
@@ -293,16 +282,53 @@ export async function replayBoard(options: ReplayOptions): Promise<ReplayResult>
   return result;
 }
 
-function selectWindows(board: BoardConfig, windows: readonly WindowName[] | undefined): WindowName[] {
-  if (!windows || windows.length === 0) return [...board.windows];
-  for (const w of windows) {
-    if (!board.windows.includes(w)) {
-      throw new ReplayError(
-        `board '${board.id}' has no '${w}' window (it keeps ${board.windows.join(', ')})`,
-      );
-    }
+/** Swaps a partition's shadow in (or drops it), with every key declared; reads the instances again while the workers add some. */
+async function finish(
+  redis: Redis | Cluster,
+  name: string,
+  partition: number,
+  replayId: string,
+  group: string,
+  mode: 'swap' | 'abort',
+): Promise<string[]> {
+  const keys = stateKeys(name, partition);
+  const shadow = keys.shadow(replayId);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const instances = Object.keys(await redis.hgetall(shadow.instances));
+    const instanceKeys = instances.flatMap((w) => [
+      keys.scores(group, w),
+      shadow.scores(group, w),
+      keys.times(group, w),
+      shadow.times(group, w),
+    ]);
+    const all = [
+      keys.replay,
+      shadow.instances,
+      keys.checkpoint,
+      keys.dedupe(group),
+      shadow.dedupe(group),
+      ...instanceKeys,
+    ];
+    const reply = await redis.finishReplay(all.length, ...all, replayId, mode, ...instances);
+    if (reply === -1)
+      throw new ReplayError(`the replay's registration on partition ${partition} expired before the ${mode}`);
+    if (reply !== -2) return reply as string[];
   }
-  return [...new Set(windows)];
+  throw new ReplayError(`the shadow of partition ${partition} kept changing; could not ${mode} it`);
+}
+
+function selectWindows(
+  group: string,
+  kept: string[],
+  wanted: readonly string[] | undefined,
+  noun: string,
+): string[] {
+  if (!wanted || wanted.length === 0) return kept;
+  for (const w of wanted) {
+    if (!kept.includes(w))
+      throw new ReplayError(`${noun} '${group}' has no '${w}' window (it keeps ${kept.join(', ')})`);
+  }
+  return [...new Set(wanted)];
 }
 
 /** `from` as an inclusive XRANGE start id and its time, ms. */
@@ -338,7 +364,7 @@ async function coverageOf(
   } catch {
     return { startMs: from.ms, estimatedEntries: 0 }; // no stream yet
   }
-  const field = (name: string) => info[info.indexOf(name) + 1];
+  const field = (key: string) => info[info.indexOf(key) + 1];
   const length = Number(field('length'));
   const maxDeleted = String(field('max-deleted-entry-id') ?? '0-0');
   const trimmedBefore = maxDeleted === '0-0' ? 0 : Number(maxDeleted.split('-')[0]) + 1;
@@ -354,66 +380,16 @@ function idMs(id: string | undefined): number {
   return id ? Number(id.split('-')[0]) : 0;
 }
 
-/** The workers' stages up to aggregation, kept per partition (stream time carries across chunks). */
-function aggregator(
-  boards: (id: string) => BoardConfig | undefined,
-): (batch: Batch) => Envelope<AggregatedPayload> {
+/** The pipeline's stages up to aggregation, kept per partition (stream time carries across chunks). */
+function aggregator<T>(topology: Topology<T>): (batch: Batch) => Promise<Envelope<AggregatedPayload>> {
   const input = new Subject<Batch>();
-  let output: Envelope<AggregatedPayload> | undefined;
+  const outputs: ((envelope: Envelope<AggregatedPayload>) => void)[] = [];
   input
-    .pipe(parseEvents(), assignWindows(boards, { initialStreamTime: () => 0 }), aggregateByKey(boards))
-    .subscribe((envelope) => {
-      output = envelope;
+    .pipe(recordStages(topology.definition, { initialStreamTime: () => 0 }))
+    .subscribe((envelope) => outputs.shift()?.(envelope));
+  return (batch) =>
+    new Promise((resolve) => {
+      outputs.push(resolve);
+      input.next(batch);
     });
-  return (batch) => {
-    output = undefined;
-    input.next(batch); // the stages are synchronous
-    if (!output) throw new Error('the replay stages emitted nothing for a batch');
-    return output;
-  };
-}
-
-/** The replayBatch-1 arguments for the board's changes in the selected windows. */
-function shadowArgs(
-  payload: AggregatedPayload,
-  board: BoardConfig,
-  windows: readonly WindowName[],
-  minStart: number,
-  skipped: Set<string>,
-): { values: (string | number)[]; updates: number } {
-  const wanted = (window: WindowName, start: number) => {
-    if (!windows.includes(window)) return false;
-    if (start >= minStart) return true;
-    skipped.add(windowKey(window, start));
-    return false;
-  };
-  const values: (string | number)[] = [0];
-  let updates = 0;
-  for (const op of inStreamOrder(payload)) {
-    if (op.board !== board.id) continue;
-    if ('eventId' in op) {
-      const kept = op.windows.filter((w) => wanted(w.window, w.windowStart));
-      values.push(
-        'e',
-        op.board,
-        op.eventId,
-        op.userId,
-        op.policy,
-        op.value,
-        op.ts,
-        idMs(op.entryId),
-        kept.length,
-      );
-      for (const w of kept) {
-        values.push(windowKey(w.window, w.windowStart), retentionExpiry(board, w.window, w.windowStart));
-      }
-      updates++;
-    } else if (wanted(op.window, op.windowStart)) {
-      values.push('u', op.board, windowKey(op.window, op.windowStart), op.userId, op.policy, op.value, op.ts);
-      values.push(retentionExpiry(board, op.window, op.windowStart));
-      updates++;
-    }
-  }
-  values[0] = updates;
-  return { values, updates };
 }

@@ -1,5 +1,6 @@
 /**
- * Loads Lua scripts named `<camelName>-<numberOfKeys>.lua` and registers each with ioredis'
+ * Loads Lua scripts named `<camelName>-<numberOfKeys>.lua` (or `<camelName>-n.lua` for a script whose
+ * caller passes its number of keys first) and registers each with ioredis'
  * `defineCommand`, which calls them by SHA (EVALSHA, falling back to EVAL once after a restart).
  * A line `-- @include name` is replaced by `includes/name.lua`, looked up in the given folders.
  */
@@ -13,11 +14,12 @@ export const PACKAGE_LUA_DIR = fileURLToPath(new URL('../lua/', import.meta.url)
 
 export interface ScriptSource {
   name: string;
-  numberOfKeys: number;
+  /** Undefined: the caller passes the number of keys as the first argument. */
+  numberOfKeys: number | undefined;
   lua: string;
 }
 
-const FILE_NAME = /^([a-z][A-Za-z0-9]*)-(\d+)\.lua$/;
+const FILE_NAME = /^([a-z][A-Za-z0-9]*)-(\d+|n)\.lua$/;
 const INCLUDE = /^--\s*@include\s+([A-Za-z0-9_]+)\s*$/gm;
 
 /**
@@ -33,7 +35,7 @@ export function readScripts(dir: string, includeDirs: string[] = []): ScriptSour
     .filter((x): x is { file: string; match: RegExpExecArray } => x.match !== null)
     .map(({ file, match }) => ({
       name: match[1]!,
-      numberOfKeys: Number(match[2]),
+      numberOfKeys: match[2] === 'n' ? undefined : Number(match[2]),
       lua: resolveIncludes(readFileSync(join(dir, file), 'utf8'), searchDirs, file),
     }));
 }
@@ -63,7 +65,10 @@ export function defineScripts(redis: Redis | Cluster, scripts: ScriptSource[]): 
   }
   for (const script of scripts) {
     if (names.has(script.name)) continue;
-    redis.defineCommand(script.name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+    redis.defineCommand(
+      script.name,
+      script.numberOfKeys === undefined ? { lua: script.lua } : { numberOfKeys: script.numberOfKeys, lua: script.lua },
+    );
     names.add(script.name);
   }
 }

@@ -1,41 +1,40 @@
 --[[
-  Applies one value to one user's score in one window by the board's policy.
-  `last` keeps, per window, each user's event time in a hash beside the sorted set, so that an
-  older event arriving later never overwrites a newer value.
+  Applies one value to one member's score in one window instance by the reducer (`count` folds
+  like `sum`: the value is the number of records). `last` keeps each member's event time in a hash
+  beside the sorted set (`times`), so that an older record arriving later never overwrites a newer
+  value. Sets the keys' expiry once per script (`expired` remembers which).
 
-  When `watch` is given (see topChanges), it is told what the update may have done to the
-  window's local top-K: the user's score after it (the offered value for max, min and last, which
-  is the new score whenever the update changed anything), and, when the update may have moved
-  the user down in board order (`desc`: a lower score), the score before it.
+  When `note` is given (see topChanges), it is told what the update may have done to the window's
+  local top-K: the member's score after it (the offered value for max, min and last, which is the
+  new score whenever the update changed anything; false when nothing changed), and, when the update
+  may have moved the member down in board order (`desc`: a lower score), its score before.
 ]]
-local function applyScore(prefix, board, windowKey, userId, policy, value, ts, expireAt, expired, watch, desc)
-  local scores = prefix .. 'z:' .. board .. ':' .. windowKey
+local function applyScore(scores, times, reduce, member, value, ts, expireAt, expired, note, desc)
   local new, old = value, false
-  if policy == 'sum' then
+  if reduce == 'sum' or reduce == 'count' then
     local delta = tonumber(value)
-    if watch and ((desc and delta < 0) or (not desc and delta > 0)) then
-      old = redis.call('ZSCORE', scores, userId) or false
+    if note and ((desc and delta < 0) or (not desc and delta > 0)) then
+      old = redis.call('ZSCORE', scores, member) or false
     end
-    new = redis.call('ZINCRBY', scores, value, userId)
-  elseif policy == 'max' then
-    if watch and not desc then
-      old = redis.call('ZSCORE', scores, userId) or false
+    new = redis.call('ZINCRBY', scores, value, member)
+  elseif reduce == 'max' then
+    if note and not desc then
+      old = redis.call('ZSCORE', scores, member) or false
     end
-    redis.call('ZADD', scores, 'GT', value, userId)
-  elseif policy == 'min' then
-    if watch and desc then
-      old = redis.call('ZSCORE', scores, userId) or false
+    redis.call('ZADD', scores, 'GT', value, member)
+  elseif reduce == 'min' then
+    if note and desc then
+      old = redis.call('ZSCORE', scores, member) or false
     end
-    redis.call('ZADD', scores, 'LT', value, userId)
+    redis.call('ZADD', scores, 'LT', value, member)
   else
-    local times = prefix .. 't:' .. board .. ':' .. windowKey
-    local current = redis.call('HGET', times, userId)
+    local current = redis.call('HGET', times, member)
     if (not current) or tonumber(ts) >= tonumber(current) then
-      if watch then
-        old = redis.call('ZSCORE', scores, userId) or false
+      if note then
+        old = redis.call('ZSCORE', scores, member) or false
       end
-      redis.call('ZADD', scores, value, userId)
-      redis.call('HSET', times, userId, ts)
+      redis.call('ZADD', scores, value, member)
+      redis.call('HSET', times, member, ts)
     else
       new = false
     end
@@ -48,8 +47,8 @@ local function applyScore(prefix, board, windowKey, userId, policy, value, ts, e
     redis.call('PEXPIREAT', scores, expireAt)
     expired[scores] = true
   end
-  if watch then
-    watch(scores, new, old)
+  if note then
+    note(new, old)
   end
   return new
 end

@@ -1,22 +1,23 @@
 --[[
-  Tells which windows' top-K a batch may have changed, from each partition's own state, in the
-  same atomic step as the writes: the global top-K of a window is merged from the partitions'
-  local top-Ks, so it can only change when some partition's local top-K did, and a local top-K
-  changes only if an updated user is in it before the batch or after it. So a window is marked
-  when, for one of its updated users,
+  Tells which window instances' top-K a batch may have changed, from each partition's own state,
+  in the same atomic step as the writes: the global top-K of an instance is merged from the
+  partitions' local top-Ks, so it can only change when some partition's local top-K did, and a
+  local top-K changes only if an updated member is in it before the batch or after it. So an
+  instance is marked when, for one of its updated members,
   - the score after the update reaches the partition's K-th score after the batch, or
-  - the update moved the user down and the score before it reached the K-th score before, or
-  - the partition holds fewer than K users after the batch.
-  ("Reaches": equal or better in board order, so ties count.) No change that alters a top goes
-  unmarked, whatever merges are under way elsewhere, and changes far below the top cost two
-  lookups per window and batch.
+  - the update moved the member down and the score before it reached the K-th score before, or
+  - the partition holds fewer than K members after the batch.
+  ("Reaches": equal or better in the group's order, so ties count.) No change that alters a top
+  goes unmarked, whatever merges are under way elsewhere, and changes far below the top cost two
+  lookups per instance and batch.
 
-  topChanges(boards) returns watch(scoresKey, new, old), which applyScore calls after each
-  update (boards[board] = { k = K, desc = true|false }; call prepare(scoresKey, board) before the
-  window's first update), and marked(), the scores keys marked, in the order first prepared.
+  local tops = topChanges()
+  tops.prepare(id, scoresKey, k, desc)   before the instance's first update in the batch
+  tops.note(id)(new, old)                after each update (applyScore's `note`)
+  tops.marked()                          the ids of the instances marked, in the order prepared
 ]]
-local function topChanges(boards)
-  local windows = {}
+local function topChanges()
+  local instances = {}
   local order = {}
 
   local function kth(key, k, desc)
@@ -35,47 +36,43 @@ local function topChanges(boards)
     return score <= threshold
   end
   local function better(a, b, desc)
-    if a == nil then
+    if a == nil or reaches(b, a, desc) then
       return b
     end
-    if reaches(a, b, desc) then
-      return a
-    end
-    return b
+    return a
   end
 
-  local function prepare(key, board)
-    if windows[key] then
+  local tops = {}
+  function tops.prepare(id, key, k, desc)
+    if instances[id] then
       return
     end
-    local spec = boards[board]
-    windows[key] = { k = spec.k, desc = spec.desc, before = kth(key, spec.k, spec.desc) }
-    order[#order + 1] = key
+    instances[id] = { key = key, k = k, desc = desc, before = kth(key, k, desc) }
+    order[#order + 1] = id
   end
-
-  local function watch(key, new, old)
-    local w = windows[key]
-    if new then
-      w.bestNew = better(w.bestNew, tonumber(new), w.desc)
-    end
-    if old then
-      w.bestOld = better(w.bestOld, tonumber(old), w.desc)
+  function tops.note(id)
+    local w = instances[id]
+    return function(new, old)
+      if new then
+        w.bestNew = better(w.bestNew, tonumber(new), w.desc)
+      end
+      if old then
+        w.bestOld = better(w.bestOld, tonumber(old), w.desc)
+      end
     end
   end
-
-  local function marked()
+  function tops.marked()
     local out = {}
-    for _, key in ipairs(order) do
-      local w = windows[key]
-      local after = kth(key, w.k, w.desc)
+    for _, id in ipairs(order) do
+      local w = instances[id]
+      local after = kth(w.key, w.k, w.desc)
       if after == nil
         or (w.bestNew ~= nil and reaches(w.bestNew, after, w.desc))
         or (w.bestOld ~= nil and w.before ~= nil and reaches(w.bestOld, w.before, w.desc)) then
-        out[#out + 1] = key
+        out[#out + 1] = id
       end
     end
     return out
   end
-
-  return prepare, watch, marked
+  return tops
 end

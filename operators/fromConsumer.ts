@@ -1,5 +1,5 @@
 /**
- * The pipeline's source: batches from a consumer-groups consumer, as an Observable, with entries
+ * The source of a pipeline: batches from a consumer-groups consumer, as an Observable, with entries
  * already applied (at or below the partition checkpoint) filtered out and acknowledged.
  */
 import { type Batch, type Consumer, compareIds, LeaseLostError } from 'redis-streams-consumer-groups';
@@ -33,15 +33,15 @@ export interface ConsumerSource extends BatchSettler {
  * ```ts
  * import { Consumer } from 'redis-streams-consumer-groups';
  * import { CheckpointTracker } from './checkpoints.js';
- * import { fromConsumer } from './source.js';
+ * import { fromConsumer } from './fromConsumer.js';
  * const consumer = new Consumer(redis, { name: 'lb', group: 'workers', partitions: 16 });
  * await consumer.start();
  * const source = fromConsumer(consumer, new CheckpointTracker(redis, 'lb'));
  * source.batches.subscribe((batch) => source.settle(batch.partition, batch.lastId));
  * ```
  *
- * @see parseEvents
- * @see applyBatch
+ * @see decodeEntries
+ * @see applyState
  * @param consumer A started consumer.
  * @param checkpoints The partitions' checkpoints.
  * @return The batches, and the settle functions the apply stage calls.

@@ -1,0 +1,195 @@
+--[[
+  Applies one partition batch of a pipeline to the partition's state, atomically: the scores of
+  every (group, window instance), the de-duplication of records with an id (a repeat from the same
+  member of the same group within the horizon counts once), late records, dead letters, the
+  checkpoint and the acknowledgement. The caller passes every key it touches in KEYS; the script
+  never builds a key name.
+
+  Two modes, one path (the same arguments, built by one function, applyArgs.ts):
+  - live: a worker's batch, fenced by the partition's lease (a consumer that lost its lease changes
+    nothing) and chained to the checkpoint: it applies only if the checkpoint is exactly the one
+    the batch builds on. It writes late records and dead letters, moves the checkpoint to the
+    batch's last entry (with the stream time, and bumps `rev`, the count of state changes a merge
+    records) and acknowledges every entry. While a replay is registered on the partition, every
+    change to the replayed group's windows is applied to the replay's shadow keys too ("mirror"),
+    so the shadow misses nothing applied before it is swapped in.
+  - replay: a chunk of retained entries, re-applied into a replay's shadow keys only (the state of
+    the replay's group and windows), while the replay is still registered. No lease, checkpoint,
+    acknowledgement, late record or dead letter.
+  Records with an id are de-duplicated by arrival time (the entry id's milliseconds) in both: a
+  mark is kept with the arrival of the record that set it, and a later record with the same id is
+  a repeat while its arrival is within the horizon of the mark's.
+
+  Input:
+    KEYS[1] stream              {t}:in
+    KEYS[2] lease               {t}:lease
+    KEYS[3] checkpoint hash     {t}:ckpt (fields id, streamTime, rev)
+    KEYS[4] late stream         {t}:late
+    KEYS[5] dead letters        {t}:dlq
+    KEYS[6] replay registration {t}:replay
+    KEYS[7] closing instances   {t}:closing (sorted set "<group> <window key>" -> close time)
+    KEYS[8..] state keys, referred to by index from the payload
+
+    ARGV[1] mode: 'live' | 'replay'
+    ARGV[2] live: consumer group; replay: the replay id
+    ARGV[3] live: fencing token "<epoch>:<owner>"; replay: registration ttl, ms
+    ARGV[4] live: the checkpoint the batch builds on ("0-0": none)
+    ARGV[5] live: last entry id of the batch
+    ARGV[6] live: stream time after the batch (ms)
+    ARGV[7] live: MINID for the late and dead-letter streams (retention)
+    ARGV[8] de-duplication horizon, ms
+    ARGV[9] live: the replay the caller mirrors into ("" none); a registration it does not know of
+            makes the script refuse (-4), and the caller reads the registration again
+    ARGV[10] shadow ttl, ms: shadow keys of open windows expire after it unless swapped in
+    ARGV[11] payload, JSON (strings keep values exact):
+      ids:      [entry id, ...]  (live) acknowledged
+      pairs:    a list of [scores, times, reduce, desc, k, expireAt, closing, closeAt,
+                  shadowScores, shadowTimes, instances, windowKey]  one per window instance the batch
+                  touches: key indexes (0 = none; times only for `last`), 1/0, K of the top,
+                  the keys' expiry (epoch ms, "0" never), the member and score for the closing
+                  set ("" and "0": never closes), the shadow keys to mirror into (live) and the
+                  shadow's instances hash with the window key to record there (0 and "": none);
+                  in replay mode `scores`/`times` are the shadow keys themselves
+      dedupe:   [dedupe key index, ...]
+      ops:      in stream order (the order of the records that set them), each
+                ["u", pair, member, value, ts]  a folded update, or
+                ["e", dedupe, id, member, value, ts, arrival, a list of pairs]  a record with an id
+      late:     a list of [entry id, group, member, value, ts, window, window start]  (live)
+      rejected: a list of [entry id, reason]  (live) dead-lettered
+
+  Output:
+    { 1, marked, duplicates }: applied; marked = the pairs (1-based indexes) whose top-K the batch
+      may have changed (live; see topChanges), duplicates = records dropped as repeats.
+    -1 lease lost, -3 the checkpoint is not the one the batch builds on (re-read it and filter),
+    -4 a replay registration the caller does not know of (read it and build the batch again),
+    -5 (replay) the replay is no longer registered.
+]]
+-- @include holdsLease
+-- @include appendDeadLetter
+-- @include applyScore
+-- @include topChanges
+
+local mode = ARGV[1]
+local live = mode == 'live'
+local horizon = tonumber(ARGV[8])
+local shadowTtl = ARGV[10]
+local replayKey = KEYS[6]
+
+if live then
+  if not holdsLease(KEYS[2], ARGV[3]) then
+    return -1
+  end
+  if (redis.call('HGET', KEYS[3], 'id') or '0-0') ~= ARGV[4] then
+    return -3
+  end
+  if (redis.call('HGET', replayKey, 'id') or '') ~= ARGV[9] then
+    return -4
+  end
+else
+  if redis.call('HGET', replayKey, 'id') ~= ARGV[2] then
+    return -5
+  end
+  redis.call('PEXPIRE', replayKey, ARGV[3])
+end
+
+local payload = cjson.decode(ARGV[11])
+local pairs = payload.pairs
+local tops = topChanges()
+local expired = {}
+local touched = {}
+
+local function recordInstance(pair, scores, times)
+  local instances = KEYS[pair[11]]
+  redis.call('HSET', instances, pair[12], pair[6])
+  redis.call('PEXPIRE', instances, shadowTtl, 'NX')
+  if pair[6] == '0' then
+    redis.call('PEXPIRE', scores, shadowTtl, 'NX')
+    if times then
+      redis.call('PEXPIRE', times, shadowTtl, 'NX')
+    end
+  end
+end
+
+local function apply(index, member, value, ts)
+  local pair = pairs[index]
+  local scores = KEYS[pair[1]]
+  local times = pair[2] > 0 and KEYS[pair[2]] or nil
+  local reduce, desc, expireAt = pair[3], pair[4] == 1, pair[6]
+  local first = not touched[index]
+  touched[index] = true
+  if live then
+    tops.prepare(index, scores, pair[5], desc)
+    applyScore(scores, times, reduce, member, value, ts, expireAt, expired, tops.note(index), desc)
+    if first and pair[8] ~= '0' then
+      redis.call('ZADD', KEYS[7], 'NX', pair[8], pair[7])
+    end
+    if pair[9] > 0 then
+      local shadowScores = KEYS[pair[9]]
+      local shadowTimes = pair[10] > 0 and KEYS[pair[10]] or nil
+      applyScore(shadowScores, shadowTimes, reduce, member, value, ts, expireAt, expired, nil, desc)
+      if first then
+        recordInstance(pair, shadowScores, shadowTimes)
+      end
+    end
+  else
+    applyScore(scores, times, reduce, member, value, ts, expireAt, expired, nil, desc)
+    if first then
+      recordInstance(pair, scores, times)
+    end
+  end
+end
+
+local duplicates = 0
+local trimmed = {}
+for _, op in ipairs(payload.ops) do
+  if op[1] == 'u' then
+    apply(op[2], op[3], op[4], op[5])
+  else
+    local dedupeKey = KEYS[payload.dedupe[op[2]]]
+    local member, value, ts, arrival = op[4], op[5], op[6], tonumber(op[7])
+    if not trimmed[dedupeKey] then
+      -- Ops come in stream order: the first one's arrival is the batch's earliest.
+      redis.call('ZREMRANGEBYSCORE', dedupeKey, '-inf', arrival - horizon)
+      if not live then
+        redis.call('PEXPIRE', dedupeKey, shadowTtl)
+      end
+      trimmed[dedupeKey] = true
+    end
+    -- Member ids and record ids never hold control characters: a newline separates them safely.
+    local mark = member .. '\n' .. op[3]
+    local seen = redis.call('ZSCORE', dedupeKey, mark)
+    if seen and tonumber(seen) > arrival - horizon then
+      duplicates = duplicates + 1
+    else
+      redis.call('ZADD', dedupeKey, arrival, mark)
+      for _, index in ipairs(op[8]) do
+        apply(index, member, value, ts)
+      end
+    end
+  end
+end
+
+if not live then
+  return { 1, {}, duplicates }
+end
+
+local streamKey, lateKey, dlqKey = KEYS[1], KEYS[4], KEYS[5]
+local lastId, streamTime, minId = ARGV[5], ARGV[6], ARGV[7]
+for _, l in ipairs(payload.late) do
+  redis.call('XADD', lateKey, 'MINID', '~', minId, '*', 'entry', l[1], 'group', l[2], 'member', l[3],
+    'value', l[4], 'ts', l[5], 'window', l[6], 'windowStart', l[7], 'streamTime', streamTime)
+end
+if #payload.rejected > 0 then
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  for _, r in ipairs(payload.rejected) do
+    appendDeadLetter(streamKey, dlqKey, r[1], 1, r[2], now, minId)
+  end
+end
+redis.call('HSET', KEYS[3], 'id', lastId, 'streamTime', streamTime)
+redis.call('HINCRBY', KEYS[3], 'rev', 1)
+local ids = payload.ids
+for i = 1, #ids, 1000 do
+  redis.call('XACK', streamKey, ARGV[2], unpack(ids, i, math.min(i + 999, #ids)))
+end
+return { 1, tops.marked(), duplicates }

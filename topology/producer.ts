@@ -1,0 +1,62 @@
+/**
+ * Appends a pipeline's input records to its partitioned streams: each record encoded with the
+ * pipeline's codec, in the partition of its key, one round trip per partition per call.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { Producer } from 'redis-streams-consumer-groups';
+import type { Topology } from './topology.js';
+
+export interface PipelineProducerOptions {
+  partitions: number;
+  /** The stream family's name. Default: the topology's stream. */
+  name?: string;
+  /** How long entries are kept for replay, ms. Default 7 days. */
+  retentionMs?: number;
+}
+
+/**
+ * @example
+ * const orders = new PipelineProducer(trending, redis, { partitions: 16 });
+ * await orders.append([{ productId: 'p1', category: 'books', price: 12, qty: 1, at: Date.now() }]);
+ */
+export class PipelineProducer<T> {
+  readonly partitions: number;
+  private readonly producer: Producer;
+
+  constructor(
+    private readonly topology: Topology<T>,
+    redis: Redis | Cluster,
+    options: PipelineProducerOptions,
+  ) {
+    this.partitions = options.partitions;
+    this.producer = new Producer(redis, {
+      name: options.name ?? topology.definition.stream,
+      partitions: options.partitions,
+      retentionMs: options.retentionMs,
+    });
+  }
+
+  /** The partition a record goes to. */
+  partitionOf(value: T): number {
+    return this.producer.partitionOf(this.topology.definition.partitionKey(value));
+  }
+
+  /** The partition of a partitioning key. */
+  partitionOfKey(key: string): number {
+    return this.producer.partitionOf(key);
+  }
+
+  /** Appends one record; resolves with its entry id once Redis has accepted it. */
+  appendOne(value: T): Promise<string> {
+    const { codec, partitionKey } = this.topology.definition;
+    return this.producer.appendOne({ key: partitionKey(value), fields: codec.encode(value) });
+  }
+
+  /** Appends records; resolves once Redis has accepted every one (a partition's records in order). */
+  async append(values: readonly T[]): Promise<void> {
+    const { codec, partitionKey } = this.topology.definition;
+    await this.producer.appendAll(
+      values.map((value) => ({ key: partitionKey(value), fields: codec.encode(value) })),
+    );
+  }
+}
