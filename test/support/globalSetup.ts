@@ -10,7 +10,7 @@
  */
 import type { TestProject } from 'vitest/node';
 import { type RedisClusterHandle, startRedisCluster } from './redisCluster.js';
-import { freePort, type RedisServerHandle, startRedisServer } from './redisServer.js';
+import { freePorts, type RedisServerHandle, startRedisServer } from './redisServer.js';
 
 const SHARED_CLUSTER_NODES = 6;
 
@@ -26,7 +26,7 @@ export async function setup(project: TestProject): Promise<void> {
       externalCluster.split(',').map((s) => s.trim()),
     );
   } else {
-    const ports = await Promise.all(Array.from({ length: SHARED_CLUSTER_NODES }, () => freePort()));
+    const ports = await freePorts(SHARED_CLUSTER_NODES);
     project.provide(
       'redisClusterSeeds',
       ports.map((port) => `127.0.0.1:${port}`),

@@ -25,8 +25,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { Cluster, type ClusterOptions, Redis } from 'ioredis';
-import { freePort, type RedisServerHandle, startRedisServer } from './redisServer.js';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { freePorts, type RedisServerHandle, startRedisServer } from './redisServer.js';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -80,7 +80,7 @@ export interface RedisClusterHandle {
   /** An ioredis Cluster client on the seeds; clients still open are disconnected by `stop()`. */
   connect(options?: ClusterOptions): Cluster;
   /** A plain connection to one node (the caller quits it). */
-  client(port: number): Redis;
+  client(port: number, options?: RedisOptions): Redis;
   /** Which master serves each slot range, from `CLUSTER SLOTS`. */
   mastersBySlot(): Promise<SlotRange[]>;
   /** The port of the master serving a slot. */
@@ -127,7 +127,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   if (!Number.isInteger(masters) || masters < 1 || !Number.isInteger(replicas) || replicas < 0) {
     throw new Error(`a cluster needs at least one master and zero or more replicas each`);
   }
-  const ports = options.ports ?? (await Promise.all(Array.from({ length: count }, () => freePort())));
+  const ports = options.ports ?? (await freePorts(count));
   if (ports.length !== count) throw new Error(`${count} nodes need ${count} ports, got ${ports.length}`);
   const dir = mkdtempSync(join(tmpdir(), 'lb-cluster-'));
   const nodes = new Map<number, NodeProcess>(
@@ -166,7 +166,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       client.once('end', () => clients.delete(client));
       return client;
     },
-    client: (port) => plainClient(port),
+    client: (port, redisOptions) => plainClient(port, redisOptions),
     mastersBySlot: () => withNode(running(), (redis) => slotRanges(redis)),
     async masterOf(slot) {
       const range = (await handle.mastersBySlot()).find((r) => r.start <= slot && slot <= r.end);
@@ -412,8 +412,14 @@ async function moveSlot(states: ClusterNodeState[], slot: number, toPort: number
   );
 }
 
-function plainClient(port: number): Redis {
-  const redis = new Redis({ host: HOST, port, maxRetriesPerRequest: 1, retryStrategy: () => null });
+function plainClient(port: number, options: RedisOptions = {}): Redis {
+  const redis = new Redis({
+    host: HOST,
+    port,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+    ...options,
+  });
   redis.on('error', () => {});
   return redis;
 }

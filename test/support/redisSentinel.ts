@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
-import { freePort, type RedisServerHandle, startRedisServer } from './redisServer.js';
+import { freePorts, type RedisServerHandle, startRedisServer } from './redisServer.js';
 
 const HOST = '127.0.0.1';
 
@@ -95,7 +95,7 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
     // The sentinels learn the replica from the primary's INFO on their first contact: it must be
     // attached by then, or they find it only at their next INFO, 10 s later.
     await waitFor(() => replicaInSync(replica.port), 10_000, 'the replica to sync');
-    const ports = await Promise.all([freePort(), freePort(), freePort()]);
+    const ports = await freePorts(3);
     const command = sentinelCommand();
     for (const port of ports) {
       sentinels.set(port, startSentinel(dir, port, command, name, primary.port, options));
