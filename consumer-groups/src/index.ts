@@ -5,6 +5,8 @@
 
 export type { AdminOptions, DeadLetter, PartitionGroupInfo } from './admin.js';
 export { StreamAdmin } from './admin.js';
+export type { AppendConnectionOptions } from './appendConnection.js';
+export { createAppendConnection } from './appendConnection.js';
 export { assignedPartitions } from './assignment.js';
 export type { PartitionShard } from './cluster.js';
 export { isCluster, partitionShards } from './cluster.js';
