@@ -443,6 +443,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         backoff = Math.min(backoff * 2, 2000);
       }
     }
+    // Not read here any more: its wait connection goes, unless the partition was taken again.
+    const current = this.owned.get(state.partition);
+    if (current === undefined || current === state) this.waits.release(state.partition);
   }
 
   /**

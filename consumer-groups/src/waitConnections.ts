@@ -64,6 +64,11 @@ export class WaitConnections {
     }
   }
 
+  /** Closes a partition's connection: this consumer no longer reads the partition. */
+  release(partition: number): void {
+    this.drop(partition);
+  }
+
   /** Closes every connection. */
   close(): void {
     for (const partition of [...this.connections.keys()]) this.drop(partition);

@@ -183,11 +183,11 @@ describe('consumer groups on a Redis Cluster whose connections drop', () => {
     redis.disconnect();
   });
 
-  it('applies every entry exactly once while one shard drops its client connections every 200 ms', async () => {
-    const name = uniqueName('dr');
-    const group = 'g';
-    const total = 40_000;
-    const killedPort = await cluster.masterOf(keySlot(partitionTag(name, 0)));
+  /**
+   * Two consumers of a family, each on its own cluster client, applying every batch with the
+   * drill's fenced, checkpointed script; a producer on a third client.
+   */
+  async function startDrill(name: string) {
     const producerClient = cluster.connect();
     const clients = [cluster.connect(), cluster.connect()];
     for (const client of clients) client.defineCommand('applyDrill', { numberOfKeys: 4, lua: APPLY_LUA });
@@ -195,9 +195,9 @@ describe('consumer groups on a Redis Cluster whose connections drop', () => {
       (client, i) =>
         new Consumer(client, {
           name,
-          group,
+          group: 'g',
           partitions: PARTITIONS,
-          consumerId: `drill-${i}`,
+          consumerId: `${name}-${i}`,
           batchSize: 200,
           blockMs: 100,
           leaseMs: 4000,
@@ -206,25 +206,7 @@ describe('consumer groups on a Redis Cluster whose connections drop', () => {
     for (const consumer of consumers) consumer.on('error', () => {}); // lost connections, by design
     await Promise.all(consumers.map((c) => c.start()));
     const running = consumers.map((consumer, i) => applyBatches(consumer, clients[i]!));
-    const kills = killConnections(killedPort);
-
     const producer = new Producer(producerClient, { name, partitions: PARTITIONS });
-    // Paced over a few seconds, so that the consumers read while connections drop (about 20 kills).
-    for (let sent = 0; sent < total; sent += 500) {
-      const records = Array.from({ length: 500 }, (_, i) => ({
-        key: `u${sent + i}`,
-        fields: ['n', sent + i],
-      }));
-      for (;;) {
-        try {
-          await producer.appendAll(records);
-          break;
-        } catch {
-          await sleep(20); // a retry may append some twice: each stream entry must still apply once
-        }
-      }
-      await sleep(40);
-    }
     const streams = Array.from({ length: PARTITIONS }, (_, p) => partitionKeys(name, p).stream);
     const appliedKeys = Array.from({ length: PARTITIONS }, (_, p) => `${partitionTag(name, p)}:applied`);
     const counts = async () => {
@@ -234,47 +216,129 @@ describe('consumer groups on a Redis Cluster whose connections drop', () => {
       ]);
       return { length: sum(lengths), applied: sum(applied) };
     };
-    // Lost entries would never be applied: the wait ends either way, and the checks below tell.
+    return {
+      consumers,
+      /** Appends `total` entries in calls of 500, pausing between calls so that it spans the trouble. */
+      async produce(total: number, pauseMs: number): Promise<void> {
+        for (let sent = 0; sent < total; sent += 500) {
+          const records = Array.from({ length: 500 }, (_, i) => ({
+            key: `u${sent + i}`,
+            fields: ['n', sent + i],
+          }));
+          for (;;) {
+            try {
+              await producer.appendAll(records);
+              break;
+            } catch {
+              await sleep(20); // a retry may append some twice: each stream entry must still apply once
+            }
+          }
+          await sleep(pauseMs);
+        }
+      },
+      /** Waits until every entry is applied; lost ones never would be, so the wait ends either way. */
+      async converge(timeoutMs: number): Promise<void> {
+        await waitUntil(
+          async () => {
+            const { length, applied } = await counts().catch(() => ({ length: -1, applied: 0 }));
+            return applied === length;
+          },
+          timeoutMs,
+          'every entry applied',
+        ).catch(() => {});
+      },
+      /** Every entry of every partition applied exactly once; resolves with the number of entries. */
+      async expectEachAppliedOnce(): Promise<number> {
+        let entries = 0;
+        for (let p = 0; p < PARTITIONS; p++) {
+          const raw = (await producerClient.xrange(streams[p]!, '-', '+')) as [string, string[]][];
+          const ids = raw.map(([id]) => id);
+          const applied = await producerClient.hgetall(appliedKeys[p]!);
+          const missing = ids.filter((id) => applied[id] === undefined);
+          const twice = Object.entries(applied).filter(([, count]) => count !== '1');
+          expect({ partition: p, missing: missing.length, twice: twice.length }).toEqual({
+            partition: p,
+            missing: 0,
+            twice: 0,
+          });
+          expect(Object.keys(applied).length).toBe(ids.length);
+          entries += ids.length;
+        }
+        return entries;
+      },
+      async stop(): Promise<void> {
+        await Promise.all(consumers.map((c) => c.close()));
+        await Promise.all(running);
+        const keys = Array.from({ length: PARTITIONS }, (_, p) => [
+          ...Object.values(partitionKeys(name, p)),
+          appliedKeys[p]!,
+        ]).flat();
+        await Promise.all(keys.map((key) => producerClient.unlink(key)));
+        for (const client of [producerClient, ...clients]) client.disconnect();
+      },
+    };
+  }
+
+  it('applies every entry exactly once while one shard drops its client connections every 200 ms', async () => {
+    const name = uniqueName('dr');
+    const total = 40_000;
+    const drill = await startDrill(name);
+    const kills = killConnections(await cluster.masterOf(keySlot(partitionTag(name, 0))));
+    // Paced over a few seconds, so that the consumers read while connections drop (about 20 kills).
+    await drill.produce(total, 40);
+    await drill.converge(30_000);
+    const killed = await kills.stop();
+    await drill.converge(5_000);
+    expect(killed).toBeGreaterThan(0);
+    expect(await drill.expectEachAppliedOnce()).toBeGreaterThanOrEqual(total);
+    await drill.stop();
+  });
+
+  it('applies every entry exactly once through a failover, a slot moved to another master and a master killed', async () => {
+    const name = uniqueName('fo');
+    const drill = await startDrill(name);
+    const producing = drill.produce(20_000, 100);
+    const slot = keySlot(partitionTag(name, 0));
+    const first = await cluster.masterOf(slot);
+    const replica = (await cluster.nodes()).find((n) => n.role === 'replica' && n.masterPort === first)!;
+    await cluster.failover(replica.port);
+    const masters = (await cluster.nodes()).filter((n) => n.role === 'master').map((n) => n.port);
+    const target = masters.find((port) => port !== replica.port)!;
+    await cluster.reshardSlot(slot, target);
+    const victim = masters.find((port) => port !== replica.port && port !== target)!;
+    await cluster.kill(victim);
+    await cluster.waitUntilHealthy(); // its replica took over
+    await cluster.restart(victim); // back as a replica
+    await producing;
+    await drill.converge(20_000);
+    expect(await drill.expectEachAppliedOnce()).toBeGreaterThanOrEqual(15_000);
+
+    // The waits followed the partitions to their masters of now.
+    const wanted = new Map<number, number>();
+    for (let p = 0; p < PARTITIONS; p++)
+      wanted.set(p, await cluster.masterOf(keySlot(partitionTag(name, p))));
+    const found = new Map<number, number[]>();
     await waitUntil(
       async () => {
-        const { length, applied } = await counts().catch(() => ({ length: -1, applied: 0 }));
-        return applied === length;
+        found.clear();
+        for (const port of cluster.ports) {
+          const node = cluster.client(port);
+          const list = (await node.client('LIST')) as string;
+          node.disconnect();
+          for (const match of list.matchAll(/ name=(\S+):wait:(\d+) /g)) {
+            if (!drill.consumers.some((c) => c.id === match[1])) continue;
+            found.set(Number(match[2]), [...(found.get(Number(match[2])) ?? []), port]);
+          }
+        }
+        return [...wanted].every(([p, port]) => found.get(p)?.length === 1 && found.get(p)![0] === port);
       },
-      30_000,
-      'every entry applied',
+      10_000,
+      'the waits on the current masters',
     ).catch(() => {});
-    const killed = await kills.stop();
-    await waitUntil(async () => {
-      const { length, applied } = await counts();
-      return applied === length;
-    }, 5_000).catch(() => {});
-    await Promise.all(consumers.map((c) => c.close()));
-    await Promise.all(running);
-
-    expect(killed).toBeGreaterThan(0);
-    let entries = 0;
-    for (let p = 0; p < PARTITIONS; p++) {
-      const ids = ((await producerClient.xrange(streams[p]!, '-', '+')) as [string, string[]][]).map(
-        ([id]) => id,
-      );
-      const applied = await producerClient.hgetall(appliedKeys[p]!);
-      const missing = ids.filter((id) => applied[id] === undefined);
-      const twice = Object.entries(applied).filter(([, count]) => count !== '1');
-      expect({ partition: p, missing: missing.length, twice: twice.length }).toEqual({
-        partition: p,
-        missing: 0,
-        twice: 0,
-      });
-      expect(Object.keys(applied).length).toBe(ids.length);
-      entries += ids.length;
-    }
-    expect(entries).toBeGreaterThanOrEqual(total);
-    const keys = Array.from({ length: PARTITIONS }, (_, p) => [
-      ...Object.values(partitionKeys(name, p)),
-      appliedKeys[p]!,
-    ]).flat();
-    await Promise.all(keys.map((key) => producerClient.unlink(key)));
-    for (const client of [producerClient, ...clients]) client.disconnect();
+    expect(new Map([...found].map(([p, ports]) => [p, ports]))).toEqual(
+      new Map([...wanted].map(([p, port]) => [p, [port]])),
+    );
+    await drill.stop();
   });
 
   it('never appends twice behind one success, on a connection for appends, while the shard drops connections', async () => {
