@@ -7,7 +7,12 @@ import type { Cluster, Redis } from 'ioredis';
 import { partitionTag } from './keys.js';
 import { keySlot } from './slots.js';
 
-/** True for an ioredis `Cluster` client. */
+/**
+ * True for an ioredis `Cluster` client.
+ *
+ * @example
+ * if (isCluster(redis)) console.table(await partitionShards(redis, { name: 'lb', partitions: 16 }));
+ */
 export function isCluster(redis: Redis | Cluster): redis is Cluster {
   return redis.isCluster === true;
 }

@@ -241,6 +241,9 @@ export function connectCluster(seeds: readonly string[], options: ClusterOptions
 /**
  * Waits until the cluster on these seeds is healthy (as `waitUntilHealthy`): for a test that uses
  * a cluster someone else started, such as the run's shared one.
+ *
+ * @example
+ * await waitForCluster(process.env.REDIS_CLUSTER!.split(','));
  */
 export async function waitForCluster(seeds: readonly string[], timeoutMs = 30_000): Promise<void> {
   await waitUntilHealthy(
