@@ -532,14 +532,21 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       return undefined;
     }
     const [cursor, claimed, , position] = reply as [string, (RawEntry | null)[], string[], string];
-    state.cursor = cursor;
-    if (cursor === '0-0') {
-      state.recovering = false;
-      state.isolate = false;
-      state.position = position;
-    }
+    // The scan moves on only once this page is handled: if a step below fails, the same page is
+    // claimed again (the claim is idempotent), or its entries would stay pending, unseen.
+    const advance = () => {
+      state.cursor = cursor;
+      if (cursor === '0-0') {
+        state.recovering = false;
+        state.isolate = false;
+        state.position = position;
+      }
+    };
     const raw = claimed.filter((r): r is RawEntry => r !== null);
-    if (raw.length === 0) return undefined;
+    if (raw.length === 0) {
+      advance();
+      return undefined;
+    }
     const deliveries = await this.deliveryCounts(state, raw[0]![0], raw[raw.length - 1]![0], raw.length);
     const entries = raw.map((r) => decodeEntry(r, deliveries.get(r[0]) ?? 1));
     // The claim that finds an entry over the limit counted one delivery that never reached a
@@ -564,6 +571,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         poison.map((e) => e.id),
       );
     }
+    advance();
     const healthy = entries.filter((e) => e.deliveries <= maxDeliveries);
     return healthy.length > 0 ? this.makeBatch(state, healthy, true) : undefined;
   }
