@@ -6,7 +6,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { type Cluster, Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
-import { membersKey, StreamAdmin } from 'redis-streams-consumer-groups';
+import { createAppendConnection, membersKey, StreamAdmin } from 'redis-streams-consumer-groups';
 import type { Database } from '../operators/store/database.js';
 import { ProfileCache } from '../operators/store/profileCache.js';
 import { BoardRegistry } from '../topology/boards.js';
@@ -128,7 +128,7 @@ export async function createServices(input: ServicesInput): Promise<Services> {
     async close() {
       clearInterval(boardReload);
       writer.close();
-      if (appends !== redis) appends.disconnect();
+      appends.disconnect();
       if (reads !== redis) reads.disconnect();
       friends.close();
       await snapshots.stop();
@@ -140,28 +140,24 @@ export async function createServices(input: ServicesInput): Promise<Services> {
 export const APPEND_TIMEOUT_MS = 5000;
 
 /**
- * The connection the edge appends events over: the service's connection, duplicated with
- * `autoResendUnfulfilledCommands` off. By default ioredis sends a command again after a reconnect
- * when its reply was lost, but Redis may have run it before the connection dropped (a Redis killed
- * after writing the AOF and before replying, a reset connection): an XADD sent twice is an event
- * in the stream twice, counted twice unless it carries an eventId, and answered 202. Without the
- * resend such an append fails instead (503; the event is in the stream at most once), and since
- * ioredis then never settles the dropped commands, `commandTimeout` rejects them. A Cluster
- * (whose nodes never reconnect) keeps the shared connection.
+ * The connection the edge appends events over: the package's append connection
+ * (`createAppendConnection`), a duplicate of the service's connection that never sends an append
+ * again once it may have run. By default ioredis resends a command whose reply was lost: a
+ * `Redis` client after it reconnects, a `Cluster` client after a node's connection closed
+ * (`retryDelayOnFailover`, on whichever node then serves the slot). But Redis may have run it
+ * before the connection dropped (a Redis killed after writing the AOF and before replying, a
+ * reset connection, a failover): an XADD sent twice is an event in the stream twice, counted
+ * twice unless it carries an eventId, and answered 202. Without the resend such an append fails
+ * instead (503; the event is in the stream at most once). On one server ioredis then never settles
+ * the dropped commands, and `commandTimeout` rejects them; on a Cluster the closed connection
+ * rejects them at once.
  *
  * It auto-pipelines: the appends of all the requests handled in one turn of the event loop go to
  * Redis in one socket write (and their replies come back in one read) instead of one each; a
  * write to a loopback socket costs more than a request's whole validation.
  */
 function appendConnection(redis: Redis | Cluster): Redis | Cluster {
-  if (!(redis instanceof Redis)) return redis;
-  const appends = redis.duplicate({
-    autoResendUnfulfilledCommands: false,
-    commandTimeout: APPEND_TIMEOUT_MS,
-    enableAutoPipelining: true,
-  });
-  appends.on('error', () => {}); // reconnects by itself; a failed append answers 503
-  return appends;
+  return createAppendConnection(redis, { commandTimeoutMs: APPEND_TIMEOUT_MS, enableAutoPipelining: true });
 }
 
 /**

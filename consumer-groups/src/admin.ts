@@ -1,6 +1,8 @@
 /**
  * Operations on a stream family outside the consume loop: lag and pending per partition, moving a
- * group to an id or a time (the base of replay), checkpoints, and the dead-letter streams.
+ * group to an id or a time (the base of replay), checkpoints, and the dead-letter streams. Every
+ * command names its partition's key where a cluster client finds it: `XINFO` and `XGROUP`, which
+ * name it after a subcommand, run inside small scripts with the stream in `KEYS`.
  */
 import type { Cluster, Redis } from 'ioredis';
 import { decodeEntry, idBefore, type RawEntry } from './entries.js';
@@ -48,8 +50,16 @@ export class StreamAdmin {
   constructor(
     private readonly redis: Redis | Cluster,
     readonly options: AdminOptions,
-  ) {
-    defineConsumerGroupScripts(redis, ['redrive']);
+  ) {}
+
+  /**
+   * Defines a script on first use only: the client may be a producer's auto-pipelining connection
+   * (the edge's backlog check), and ioredis copies every script a client defines onto each of its
+   * pipelines.
+   */
+  private use(script: string): Redis | Cluster {
+    defineConsumerGroupScripts(this.redis, [script]);
+    return this.redis;
   }
 
   private get partitions(): number[] {
@@ -71,17 +81,17 @@ export class StreamAdmin {
 
   private async partitionInfo(partition: number): Promise<PartitionGroupInfo> {
     const { stream } = partitionKeys(this.options.name, partition);
-    const [length, groups] = await Promise.all([
-      this.redis.xlen(stream),
-      this.redis.xinfo('GROUPS', stream).catch(() => [] as unknown[]),
-    ]);
-    const info = (groups as unknown[][]).map(toRecord).find((g) => g.name === this.options.group);
+    const [length, found, pending, lag, lastDeliveredId] = await this.use('groupInfo').groupInfo(
+      stream,
+      this.options.group,
+    );
     return {
       partition,
       length,
-      pending: Number(info?.pending ?? 0),
-      lag: info?.lag === null || info?.lag === undefined ? (info ? null : length) : Number(info.lag),
-      lastDeliveredId: String(info?.['last-delivered-id'] ?? '0-0'),
+      pending,
+      // Without the group, everything in the stream is still to be delivered.
+      lag: found === 0 ? length : lag < 0 ? null : lag,
+      lastDeliveredId,
     };
   }
 
@@ -93,9 +103,8 @@ export class StreamAdmin {
   async resetGroup(to: string | Date, partitions: readonly number[] = this.partitions): Promise<void> {
     const id = to instanceof Date ? idBefore(to.getTime()) : to;
     const { name, group } = this.options;
-    await Promise.all(
-      partitions.map((p) => this.redis.xgroup('SETID', partitionKeys(name, p).stream, group, id)),
-    );
+    const redis = this.use('setGroupId');
+    await Promise.all(partitions.map((p) => redis.setGroupId(partitionKeys(name, p).stream, group, id)));
   }
 
   /** The last entry id applied to the partition's state, or `0-0`. */
@@ -135,6 +144,7 @@ export class StreamAdmin {
    */
   async redrive(partition: number, ids?: readonly string[]): Promise<number> {
     const keys = partitionKeys(this.options.name, partition);
+    this.use('redrive');
     let total = 0;
     if (ids) {
       const result = await this.redis.redrive(keys.dlq, keys.stream, keys.redriven, ...ids);
@@ -170,12 +180,6 @@ export class StreamAdmin {
       from = `(${page[page.length - 1]![0]}`;
     }
   }
-}
-
-function toRecord(flat: unknown[]): Record<string, unknown> {
-  const record: Record<string, unknown> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) record[String(flat[i])] = flat[i + 1];
-  return record;
 }
 
 function toDeadLetter(partition: number, raw: RawEntry): DeadLetter {

@@ -9,6 +9,8 @@ import type { RawEntry } from './entries.js';
 export enum ScriptCode {
   LeaseLost = -1,
   HeldByOther = -2,
+  /** `readBatch`: the group moved since the caller last saw it (a lost reply, a reset): resync. */
+  GroupMoved = -3,
 }
 
 declare module 'ioredis' {
@@ -51,6 +53,7 @@ declare module 'ioredis' {
       consumer: string,
       token: string,
       count: number,
+      expectedLastDeliveredId: string,
     ): Result<[RawEntry[], string] | number, Context>;
     claimPending(
       stream: string,
@@ -60,6 +63,12 @@ declare module 'ioredis' {
       token: string,
       cursor: string,
       count: number,
-    ): Result<[string, (RawEntry | null)[], string[]] | number, Context>;
+    ): Result<[string, (RawEntry | null)[], string[], string] | number, Context>;
+    groupInfo(
+      stream: string,
+      group: string,
+    ): Result<[length: number, found: 0 | 1, pending: number, lag: number, lastDeliveredId: string], Context>;
+    ensureGroup(stream: string, group: string, startId: string): Result<0 | 1, Context>;
+    setGroupId(stream: string, group: string, id: string): Result<'OK', Context>;
   }
 }

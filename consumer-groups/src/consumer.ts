@@ -16,9 +16,10 @@ import { LeaseLostError } from './errors/LeaseLostError.js';
 import { ensureGroup, isMissingGroup } from './groups.js';
 import { leaseToken, membersKey, type PartitionKeys, partitionKeys } from './keys.js';
 import { defineConsumerGroupScripts } from './scripts.js';
+import { WaitConnections } from './waitConnections.js';
 
 export interface ConsumerOptions {
-  /** The stream family's name; partition p's stream is `{name:p}:in`. */
+  /** The stream family's name; partition p's stream is `{name:p.s}:in`. */
   name: string;
   /** The consumer group; every consumer of the group shares the partitions. */
   group: string;
@@ -84,6 +85,12 @@ interface PartitionState {
   /** After a failed batch, pending entries are redelivered one by one to isolate the poison. */
   isolate: boolean;
   cursor: string;
+  /**
+   * The group's last-delivered-id on this partition as this consumer last saw it: set by the end
+   * of a scan of the pending entries and moved by each read. `readBatch` reads only while the
+   * group is still there, so entries delivered by a read whose reply was lost are never skipped.
+   */
+  position?: string;
   /** Failures in a row (nacks without a success since), for the redelivery backoff. */
   failures: number;
   /** Local time before which given-back entries are not redelivered. */
@@ -117,18 +124,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private readonly owned = new Map<number, PartitionState>();
   private readonly stopping = new Map<number, Promise<void>>();
   private readonly batchStates = new WeakMap<Batch, PartitionState>();
-  private readonly readers = new Map<number, Redis | Cluster>();
+  private readonly waits: WaitConnections;
   private readonly ready: Batch[] = [];
   private readonly waiters: ((result: IteratorResult<Batch>) => void)[] = [];
   private closing = false;
   private closed?: Promise<void>;
   private membership?: Promise<void>;
   private wakeMembership?: () => void;
-  /** Times the connection closed: a read that spans a close may have lost its reply. */
-  private connectionCloses = 0;
-  private readonly countClose = () => {
-    this.connectionCloses++;
-  };
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -149,6 +151,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     };
     validate(this.options);
     defineConsumerGroupScripts(redis);
+    this.waits = new WaitConnections(redis, this.id);
   }
 
   /** Creates the group on every partition (idempotent) and starts taking partitions. */
@@ -160,7 +163,6 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         ensureGroup(this.redis, partitionKeys(name, p).stream, group, startId),
       ),
     );
-    this.redis.on('close', this.countClose);
     this.membership = this.membershipLoop();
   }
 
@@ -311,9 +313,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
     await this.callQuietly(() =>
       this.redis.heartbeat(membersKey(this.options.name, this.options.group), this.id, 0),
     );
-    for (const reader of this.readers.values()) reader.disconnect();
-    this.readers.clear();
-    this.redis.off('close', this.countClose);
+    this.waits.close();
   }
 
   private async membershipLoop(): Promise<void> {
@@ -425,16 +425,13 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         await this.waitForSlot(state);
         continue;
       }
-      const closes = this.connectionCloses;
       try {
         const batch = state.recovering ? await this.recover(state) : await this.readNew(state);
         backoff = 50;
-        // The connection closed during the read: ioredis may have sent it again after
-        // reconnecting, so entries of a first run whose reply was lost may be pending, unseen.
-        if (this.connectionCloses !== closes) this.resync(state);
-        else if (batch && state.active && !this.closing) this.push(state, batch);
+        if (batch && state.active && !this.closing) this.push(state, batch);
       } catch (error) {
-        this.resync(state);
+        // A read that failed may still have run in Redis: `readBatch` finds that out on the
+        // next read (the group moved) and the partition resyncs then; a claim is sent again.
         if (isMissingGroup(error)) {
           await this.callQuietly(() =>
             ensureGroup(this.redis, state.keys.stream, this.options.group, this.options.startId),
@@ -446,15 +443,18 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         backoff = Math.min(backoff * 2, 2000);
       }
     }
+    // Not read here any more: its wait connection goes, unless the partition was taken again.
+    const current = this.owned.get(state.partition);
+    if (current === undefined || current === state) this.waits.release(state.partition);
   }
 
   /**
-   * After a read whose outcome is unknown (it failed, or its connection closed meanwhile): Redis
-   * may have delivered entries whose reply never arrived. They are pending, and nothing would
-   * hand them out while this lease lasts; worse, newer entries read past them would move the
-   * partition's checkpoint beyond them, so a later recovery would skip them as applied. So the
-   * partition claims its pending entries again, once the batches in hand are settled, before
-   * it reads anything new (a batch read meanwhile is left pending and comes back that way).
+   * The group moved since this consumer last saw it: a read whose reply was lost delivered
+   * entries nobody saw (they are pending, and newer entries read past them would move a
+   * processor's checkpoint beyond them, so that a later recovery would skip them as applied), or
+   * the group was reset or recreated. So the partition claims its pending entries again, once
+   * the batches in hand are settled, before it reads anything new; the end of that scan tells
+   * where the group is now.
    */
   private resync(state: PartitionState): void {
     state.recovering = true;
@@ -474,27 +474,40 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   }
 
   /**
-   * Reads new entries with the lease-fenced script; when there are none, waits for a newer entry
-   * with a plain XREAD BLOCK, which hands nothing to the group (a stalled zombie's late wait
-   * takes no entries from the partition's real owner).
+   * Reads new entries with the lease-fenced script, from where this consumer last saw the group;
+   * when there are none, waits for a newer entry with a plain XREAD BLOCK, which hands nothing to
+   * the group (a stalled zombie's late wait takes no entries from the partition's real owner).
    */
   private async readNew(state: PartitionState): Promise<Batch | undefined> {
     const { group, batchSize, blockMs } = this.options;
     const keys = state.keys;
-    const reply = await this.redis.readBatch(keys.stream, keys.lease, group, this.id, state.token, batchSize);
+    const reply = await this.redis.readBatch(
+      keys.stream,
+      keys.lease,
+      group,
+      this.id,
+      state.token,
+      batchSize,
+      state.position ?? '',
+    );
     if (reply === ScriptCode.LeaseLost) {
       this.lose(state);
       return undefined;
     }
+    if (reply === ScriptCode.GroupMoved) {
+      this.resync(state);
+      return undefined;
+    }
     const [raw, newestId] = reply as [RawEntry[], string];
     if (raw.length > 0) {
+      state.position = raw[raw.length - 1]![0];
       return this.makeBatch(
         state,
         raw.map((r) => decodeEntry(r, 1)),
         false,
       );
     }
-    await this.reader(state.partition).call('XREAD', 'BLOCK', blockMs, 'STREAMS', keys.stream, newestId);
+    await this.waits.wait(state.partition, keys.stream, newestId, blockMs);
     return undefined;
   }
 
@@ -518,14 +531,22 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
       this.lose(state);
       return undefined;
     }
-    const [cursor, claimed] = reply as [string, (RawEntry | null)[], string[]];
-    state.cursor = cursor;
-    if (cursor === '0-0') {
-      state.recovering = false;
-      state.isolate = false;
-    }
+    const [cursor, claimed, , position] = reply as [string, (RawEntry | null)[], string[], string];
+    // The scan moves on only once this page is handled: if a step below fails, the same page is
+    // claimed again (the claim is idempotent), or its entries would stay pending, unseen.
+    const advance = () => {
+      state.cursor = cursor;
+      if (cursor === '0-0') {
+        state.recovering = false;
+        state.isolate = false;
+        state.position = position;
+      }
+    };
     const raw = claimed.filter((r): r is RawEntry => r !== null);
-    if (raw.length === 0) return undefined;
+    if (raw.length === 0) {
+      advance();
+      return undefined;
+    }
     const deliveries = await this.deliveryCounts(state, raw[0]![0], raw[raw.length - 1]![0], raw.length);
     const entries = raw.map((r) => decodeEntry(r, deliveries.get(r[0]) ?? 1));
     // The claim that finds an entry over the limit counted one delivery that never reached a
@@ -550,6 +571,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         poison.map((e) => e.id),
       );
     }
+    advance();
     const healthy = entries.filter((e) => e.deliveries <= maxDeliveries);
     return healthy.length > 0 ? this.makeBatch(state, healthy, true) : undefined;
   }
@@ -617,18 +639,6 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   private leaseLost(state: PartitionState, batch: Batch): LeaseLostError {
     this.lose(state);
     return new LeaseLostError(batch.partition, batch.epoch);
-  }
-
-  private reader(partition: number): Redis | Cluster {
-    let reader = this.readers.get(partition);
-    if (!reader) {
-      reader = this.redis.duplicate();
-      // Its failures reach the read loop through the XREAD that failed; unheard, ioredis would
-      // print every failed reconnect while Redis is down.
-      reader.on('error', () => {});
-      this.readers.set(partition, reader);
-    }
-    return reader;
   }
 
   private async callQuietly(call: () => Promise<unknown>): Promise<void> {

@@ -5,7 +5,11 @@
 
 export type { AdminOptions, DeadLetter, PartitionGroupInfo } from './admin.js';
 export { StreamAdmin } from './admin.js';
+export type { AppendConnectionOptions } from './appendConnection.js';
+export { createAppendConnection } from './appendConnection.js';
 export { assignedPartitions } from './assignment.js';
+export type { PartitionShard } from './cluster.js';
+export { isCluster, partitionShards } from './cluster.js';
 export { ScriptCode } from './commands.js';
 export type { Batch, ConsumerEvents, ConsumerOptions, RevokeReason } from './consumer.js';
 export { Consumer } from './consumer.js';
@@ -18,9 +22,10 @@ export { InvalidOptionError } from './errors/InvalidOptionError.js';
 export { LeaseLostError } from './errors/LeaseLostError.js';
 export { ensureGroup, isMissingGroup } from './groups.js';
 export type { PartitionKeys } from './keys.js';
-export { leaseToken, membersKey, partitionKeys, partitionTag } from './keys.js';
+export { leaseToken, membersKey, partitionKeys, partitionSlot, partitionTag } from './keys.js';
 export { partitionFor, stableHash } from './partitioner.js';
 export type { FieldValue, ProducerOptions, ProducerRecord } from './producer.js';
 export { DEFAULT_RETENTION_MS, MAX_ENTRIES_PER_CALL, Producer } from './producer.js';
 export type { ScriptSource } from './scripts.js';
 export { defineConsumerGroupScripts, defineScripts, PACKAGE_LUA_DIR, readScripts } from './scripts.js';
+export { keySlot, SLOT_COUNT } from './slots.js';

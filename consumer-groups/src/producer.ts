@@ -10,7 +10,7 @@ import { partitionFor } from './partitioner.js';
 import { defineConsumerGroupScripts } from './scripts.js';
 
 export interface ProducerOptions {
-  /** The stream family's name; partition p's stream is `{name:p}:in`. */
+  /** The stream family's name; partition p's stream is `{name:p.s}:in`. */
   name: string;
   /** Number of partitions. */
   partitions: number;
@@ -54,7 +54,7 @@ export class Producer {
     if (!Number.isInteger(options.partitions) || options.partitions < 1) {
       throw new InvalidOptionError('partitions', 'a positive integer', options.partitions);
     }
-    // Braces would break the `{name:p}` hash tags that keep a partition's keys in one slot.
+    // Braces would break the `{name:p.s}` hash tags that keep a partition's keys in one slot.
     if (!/^[^{}\s]+$/.test(options.name)) {
       throw new InvalidOptionError('name', 'a non-empty string without braces or spaces', options.name);
     }

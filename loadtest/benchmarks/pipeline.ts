@@ -60,7 +60,7 @@ import {
   StreamAdmin,
 } from 'redis-streams-consumer-groups';
 import { type EncodedEvent, encodeEvent } from '../../operators/eventCodec.js';
-import { scoresKey, snapshotKey } from '../../operators/stateKeys.js';
+import { lateKey, scoresKey, snapshotKey } from '../../operators/stateKeys.js';
 import type { WindowName } from '../../operators/types.js';
 import { BoardRegistry } from '../../topology/boards.js';
 import { EventWriter } from '../../topology/eventWriter.js';
@@ -801,7 +801,7 @@ async function resetState(redis: Redis, name: string): Promise<void> {
   const keys: string[] = [];
   for (let p = 0; p < PARTITIONS; p++) {
     const k = partitionKeys(name, p);
-    keys.push(k.lease, k.epoch, k.dlq, k.checkpoint, `{${name}:${p}}:late`);
+    keys.push(k.lease, k.epoch, k.dlq, k.checkpoint, lateKey(name, p));
   }
   for (const pattern of [`{${name}:*}:z:*`, `{${name}:*}:t:*`, `{${name}:*}:dd:*`, `${name}:snap:*`]) {
     keys.push(...(await scanKeys(redis, pattern)));

@@ -18,8 +18,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
+import { partitionKeys } from 'redis-streams-consumer-groups';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
+import { lateKey } from '../../operators/stateKeys.js';
 import type { BoardConfig } from '../../operators/types.js';
 import { BoardRegistry } from '../../topology/boards.js';
 import { EventWriter } from '../../topology/eventWriter.js';
@@ -331,8 +333,8 @@ describe('exactly-once under worker crashes (property)', () => {
       let deadLetters = 0;
       const late = new Map<string, string[]>();
       for (let p = 0; p < PARTITIONS; p++) {
-        deadLetters += await redis.xlen(`{${name}:${p}}:dlq`);
-        for (const [, fields] of await redis.xrange(`{${name}:${p}}:late`, '-', '+')) {
+        deadLetters += await redis.xlen(partitionKeys(name, p).dlq);
+        for (const [, fields] of await redis.xrange(lateKey(name, p), '-', '+')) {
           const field = (f: string) => fields[fields.indexOf(f) + 1];
           const entry = `${p}/${field('entry')}`;
           const windows = late.get(entry) ?? [];

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
+import { partitionKeys } from 'redis-streams-consumer-groups';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
-import { windowKey } from '../../operators/stateKeys.js';
+import { lateKey, windowKey } from '../../operators/stateKeys.js';
 import { windowFor } from '../../operators/timeWindows.js';
 import type { BoardConfig } from '../../operators/types.js';
 import { BoardRegistry } from '../../topology/boards.js';
@@ -92,7 +93,18 @@ describe('the leaderboard topology on a real redis-server', () => {
     }
     for (let i = 0; i < events.length; i += 500) await writer.append(events.slice(i, i + 500));
     // Entries no decoder accepts: written straight to a partition's stream.
-    await redis.xadd(`{${name}:0}:in`, '*', 'b', 'points', 'u', 'x', 'v', 'not-a-number', 't', '1');
+    await redis.xadd(
+      partitionKeys(name, 0).stream,
+      '*',
+      'b',
+      'points',
+      'u',
+      'x',
+      'v',
+      'not-a-number',
+      't',
+      '1',
+    );
 
     workers = new LeaderboardWorkers({
       redis,
@@ -138,10 +150,10 @@ describe('the leaderboard topology on a real redis-server', () => {
       }
     }
     const late = await Promise.all(
-      Array.from({ length: PARTITIONS }, (_, p) => redis.xlen(`{${name}:${p}}:late`)),
+      Array.from({ length: PARTITIONS }, (_, p) => redis.xlen(lateKey(name, p))),
     );
     expect(late.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    const dlq = await redis.xrange(`{${name}:0}:dlq`, '-', '+');
+    const dlq = await redis.xrange(partitionKeys(name, 0).dlq, '-', '+');
     expect(dlq).toHaveLength(1);
   });
 });

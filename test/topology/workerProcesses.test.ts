@@ -10,8 +10,10 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import { partitionKeys } from 'redis-streams-consumer-groups';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
+import { lateKey } from '../../operators/stateKeys.js';
 import { BoardRegistry } from '../../topology/boards.js';
 import { EventWriter } from '../../topology/eventWriter.js';
 import { generateRounds, MODEL_BOARDS } from '../support/eventRounds.js';
@@ -156,8 +158,8 @@ describe('worker processes killed and paused while events keep coming', () => {
     let deadLetters = 0;
     const late = new Set<string>();
     for (let p = 0; p < PARTITIONS; p++) {
-      deadLetters += await redis.xlen(`{${name}:${p}}:dlq`);
-      for (const [, fields] of await redis.xrange(`{${name}:${p}}:late`, '-', '+')) {
+      deadLetters += await redis.xlen(partitionKeys(name, p).dlq);
+      for (const [, fields] of await redis.xrange(lateKey(name, p), '-', '+')) {
         late.add(`${p}/${fields[fields.indexOf('entry') + 1]}`);
       }
     }
