@@ -56,46 +56,54 @@ export function pipelineMetrics(registry: Registry, options: PipelineMetricsOpti
   const metrics: PipelineMetrics = {
     eventsApplied: new Counter({
       name: 'lb_events_applied_total',
-      help: 'Stream entries written to state',
+      help: 'Stream entries in the partition batches this process applied (scored, late, dead-lettered or dropped as duplicates)',
       registers,
     }),
-    batches: new Counter({ name: 'lb_batches_applied_total', help: 'Partition batches applied', registers }),
+    batches: new Counter({
+      name: 'lb_batches_applied_total',
+      help: 'Partition batches this process applied, one apply script call each',
+      registers,
+    }),
     lateEvents: new Counter({
       name: 'lb_late_events_total',
-      help: 'Events past their window end plus grace',
+      help: 'Late (event, window) pairs set aside: one per window of the event’s board whose end plus grace the partition’s stream time had passed',
       registers,
     }),
     deadLetters: new Counter({
       name: 'lb_dead_letters_total',
-      help: 'Entries moved to a dead-letter stream',
+      help: 'Stream entries this process moved to a dead-letter stream: undecodable, of an unknown board, or delivered too often',
       registers,
     }),
     duplicates: new Counter({
       name: 'lb_duplicate_events_total',
-      help: 'Events dropped as repeats of an eventId',
+      help: 'Events dropped as repeats of an eventId already applied for the same board and user within 24 hours',
       registers,
     }),
     batchLatency: new Histogram({
       name: 'lb_batch_latency_seconds',
-      help: 'From a batch’s newest entry arriving to its apply',
+      help: 'Seconds from the arrival of a partition batch’s newest entry (its stream id) to the batch’s apply',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
     freshness: new Histogram({
       name: 'lb_freshness_seconds',
-      help: 'From an event’s arrival to the first snapshot that shows it',
+      help: 'Per top-K snapshot: seconds from the arrival of the oldest entry it is the first snapshot of its (board, window) to include, to its write',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
-    snapshots: new Counter({ name: 'lb_snapshots_total', help: 'Top-K snapshots written', registers }),
+    snapshots: new Counter({
+      name: 'lb_snapshots_total',
+      help: 'Top-K snapshots this process wrote and published, one per (board, window) merge',
+      registers,
+    }),
     ownedPartitions: new Gauge({
       name: 'lb_owned_partitions',
-      help: 'Partitions this process owns',
+      help: 'Partitions whose lease this process’s workers held at their last applied batch',
       registers,
     }),
     lag: new Gauge({
       name: 'lb_partition_lag',
-      help: 'Entries not yet delivered',
+      help: 'Entries of the partition’s stream not yet delivered to the worker group (read from Redis at scrape)',
       labelNames: ['partition'],
       registers,
       // Read from Redis when Prometheus scrapes, not on a timer.
@@ -105,7 +113,7 @@ export function pipelineMetrics(registry: Registry, options: PipelineMetricsOpti
     }),
     pending: new Gauge({
       name: 'lb_partition_pending',
-      help: 'Entries delivered, not yet acknowledged',
+      help: 'Entries of the partition’s stream delivered to a worker and not yet acknowledged (read from Redis at scrape)',
       labelNames: ['partition'],
       registers,
       async collect() {
