@@ -68,7 +68,17 @@ export async function createServices(input: ServicesInput): Promise<Services> {
   const { config, redis, db, keys } = input;
   const name = config.KEY_PREFIX;
   const registry = input.registry ?? new Registry();
-  if (!input.registry) collectDefaultMetrics({ register: registry });
+  if (!input.registry) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named like counters, which `promtool check metrics` rejects; each is the sum of the
+    // per-type gauge of the same name without `_total` (nodejs_active_handles, ...), still served.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ])
+      registry.removeSingleMetric(name);
+  }
   const boards = new BoardRegistry(redis, name);
   await boards.load();
   // Other processes may change a board's settings: every process re-reads them now and then.

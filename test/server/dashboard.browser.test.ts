@@ -6,6 +6,9 @@
  * answers as the API does, the charts draw, and the settings show the board's fields. It leaves a
  * screenshot in test-artifacts/dashboard.png.
  */
+// The callbacks of page.evaluate run in the browser: they need the DOM's types.
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,7 +166,9 @@ if (!reportMissingTool(CHROMIUM)) {
       ]);
       expect(await page.locator('#around tr.me').getAttribute('data-user')).toBe('dot');
       expect(
-        await page.locator('#friends tbody tr').evaluateAll((rows) => rows.map((r) => r.innerText)),
+        await page
+          .locator('#friends tbody tr')
+          .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).innerText)),
       ).toEqual(['1\tdot\t500.5', '2\tu6\t6', '3\tu5\t5']);
 
       // The charts: uPlot holds the per-second samples, and its canvases are drawn on.
