@@ -8,7 +8,7 @@
 // The service gets PORT=0 (a free port: the machine may run others) and a temporary DATA_DIR, and
 // no REDIS_URL, so it starts its own redis-server as on a newcomer's machine.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,8 @@ function log(message) {
 
 async function runCommand(command) {
   log(`$ ${command}`);
-  const child = spawn('sh', ['-c', command], { cwd: root, stdio: 'inherit' });
+  // `exec`: the signal goes to npm as from a terminal, not to a shell wrapped around it.
+  const child = spawn('sh', ['-c', `exec ${command}`], { cwd: root, stdio: 'inherit' });
   const code = await new Promise((resolve) =>
     child.on('exit', (status, signal) => resolve(status ?? signal)),
   );
@@ -70,7 +71,8 @@ async function runService(command) {
   const env = { ...process.env, PORT: '0', DATA_DIR: dataDir };
   delete env.REDIS_URL;
   delete env.API_KEYS;
-  const child = spawn('sh', ['-c', command], {
+  // `exec`: the signal goes to npm as from a terminal, not to a shell wrapped around it.
+  const child = spawn('sh', ['-c', `exec ${command}`], {
     cwd: root,
     env,
     detached: true,
@@ -127,8 +129,12 @@ async function runService(command) {
       exit,
       new Promise((resolve) => setTimeout(() => resolve('timeout'), STEP_MS)),
     ]);
-    if (code !== 0) throw new Error(`after Ctrl-C, \`${command}\` ended with ${code} instead of 0`);
-    log('stopped cleanly');
+    // npm ends itself with the signal it got once its script has exited, as in a terminal.
+    if (code !== 0 && code !== 'SIGINT') throw new Error(`after Ctrl-C, \`${command}\` ended with ${code}`);
+    if (!/^stopped$/m.test(output)) throw new Error('after Ctrl-C, the service did not print "stopped"');
+    if (existsSync(join(dataDir, 'redis', 'url')))
+      throw new Error('after Ctrl-C, its redis-server was not stopped');
+    log(`stopped cleanly (${code === 0 ? 'exit 0' : 'npm ended with SIGINT, as from a terminal'})`);
   } finally {
     if (exited === undefined) {
       try {
