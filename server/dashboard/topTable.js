@@ -19,6 +19,8 @@ export class TopTable {
     this.onPick = onPick;
     /** userId -> { row, cells, rank, score, changedAt, move } */
     this.rows = new Map();
+    /** The row states in page order, as the last flush left them. */
+    this.order = [];
     this.pending = undefined;
     this.frame = 0;
     this.renders = 0;
@@ -38,6 +40,7 @@ export class TopTable {
   /** Forgets every row (another board, window or instant: rank changes would compare apples and pears). */
   reset() {
     this.rows.clear();
+    this.order = [];
     this.tbody.replaceChildren();
     this.last = undefined;
   }
@@ -49,10 +52,15 @@ export class TopTable {
     if (!top) return;
     const now = Date.now();
     const first = this.rows.size === 0;
-    const seen = new Set();
-    let cursor = this.tbody.firstChild;
-    for (const entry of top.entries) {
-      seen.add(entry.userId);
+    const wanted = new Map(top.entries.map((entry, i) => [entry.userId, i]));
+    // Rows that dropped out of the top go first; the others stay where they are for now.
+    for (const [userId, state] of this.rows) {
+      if (!wanted.has(userId)) {
+        state.row.remove();
+        this.rows.delete(userId);
+      }
+    }
+    const states = top.entries.map((entry) => {
       let state = this.rows.get(entry.userId);
       if (!state) {
         state = this.createRow(entry.userId);
@@ -72,17 +80,23 @@ export class TopTable {
       state.rank = entry.rank;
       state.score = entry.score;
       this.fill(state, entry, now);
-      if (state.row === cursor) cursor = cursor.nextSibling;
-      else this.tbody.insertBefore(state.row, cursor);
+      return state;
+    });
+    // Move as few rows as possible: those in the longest run already in the new order stay put
+    // (one user climbing or falling 500 places moves one row, not 500), the rest are placed
+    // before their successor, from the bottom up.
+    // The rows on the page, in their order: what the last flush left, less those just removed.
+    const placed = this.order.filter((state) => wanted.has(state.userId));
+    const staying = new Set(
+      longestIncreasingRun(placed.map((state) => wanted.get(state.userId))).map((i) => placed[i].row),
+    );
+    let next = null;
+    for (let i = states.length - 1; i >= 0; i--) {
+      const row = states[i].row;
+      if (!staying.has(row)) this.tbody.insertBefore(row, next);
+      next = row;
     }
-    // Whatever is left after the last placed row dropped out of the top.
-    while (cursor) {
-      const next = cursor.nextSibling;
-      this.rows.delete(cursor.dataset.user);
-      cursor.remove();
-      cursor = next;
-    }
-    for (const userId of this.rows.keys()) if (!seen.has(userId)) this.rows.delete(userId);
+    this.order = states;
     this.last = top;
     this.renders++;
   }
@@ -105,31 +119,84 @@ export class TopTable {
     const id = document.createElement('span');
     id.className = 'user-id';
     cells[2].append(name, id);
-    return { row, cells, name, id, rank: undefined, score: undefined, changedAt: undefined, move: undefined };
+    return {
+      userId,
+      row,
+      cells,
+      name,
+      id,
+      texts: [],
+      kind: '',
+      rank: undefined,
+      score: undefined,
+      changedAt: undefined,
+      move: undefined,
+    };
   }
 
   fill(state, entry, now) {
-    setText(state.cells[0], String(entry.rank));
-    setText(state.name, displayName(entry));
-    setText(state.id, entry.profile ? entry.userId : '');
-    setText(state.cells[3], formatScore(entry.score));
+    // Formatting a number costs more than comparing it: format only what changed.
+    if (state.texts[0] !== entry.rank) setText(state, 0, state.cells[0], entry.rank);
+    setText(state, 1, state.name, displayName(entry));
+    setText(state, 2, state.id, entry.profile ? entry.userId : '');
+    if (state.shownScore !== entry.score) {
+      state.shownScore = entry.score;
+      setText(state, 3, state.cells[3], formatScore(entry.score));
+    }
     this.fillTimes(state, now);
   }
 
   fillTimes(state, now) {
     const move = state.move && now - state.move.at < MOVE_SHOWN_MS ? state.move : undefined;
     const kind = move ? move.kind : '';
-    if (state.row.className !== kind) state.row.className = kind;
-    setText(state.cells[1], move ? move.label : '');
-    setText(state.cells[4], state.changedAt ? ago(state.changedAt, now) : '');
+    if (state.kind !== kind) {
+      state.kind = kind;
+      state.row.className = kind;
+    }
+    setText(state, 4, state.cells[1], move ? move.label : '');
+    setText(state, 5, state.cells[4], state.changedAt ? ago(state.changedAt, now) : '');
   }
 }
 
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
+/**
+ * Writes a cell's text only when it changed, comparing with the text last written (kept in JS): an
+ * unchanged row of the 1,000 costs no DOM access at all.
+ */
+function setText(state, slot, node, text) {
+  if (state.texts[slot] === text) return;
+  state.texts[slot] = text;
+  node.textContent = text;
 }
 
 /** Scores as the service stores them (doubles), without a float's noise. */
 export function formatScore(score) {
-  return Number.isInteger(score) ? score.toLocaleString('en-US') : String(Math.round(score * 1000) / 1000);
+  return Number.isInteger(score) ? INTEGER.format(score) : String(Math.round(score * 1000) / 1000);
+}
+
+const INTEGER = new Intl.NumberFormat('en-US');
+
+/**
+ * The positions of a longest strictly increasing subsequence of `values` (patience sorting,
+ * O(n log n)).
+ *
+ * @example
+ * longestIncreasingRun([1, 2, 0, 3]); // [0, 1, 3]
+ */
+export function longestIncreasingRun(values) {
+  const tails = []; // tails[k]: position of the smallest tail of a run of length k + 1
+  const previous = new Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (values[tails[mid]] < values[i]) lo = mid + 1;
+      else hi = mid;
+    }
+    previous[i] = lo > 0 ? tails[lo - 1] : -1;
+    tails[lo] = i;
+  }
+  const run = [];
+  for (let i = tails.length ? tails[tails.length - 1] : -1; i >= 0; i = previous[i]) run.push(i);
+  return run.reverse();
 }

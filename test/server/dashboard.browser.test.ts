@@ -207,6 +207,15 @@ if (!reportMissingTool(CHROMIUM)) {
       expect(drawn).toHaveLength(4);
       for (const painted of drawn) expect(painted).toBeGreaterThan(500);
 
+      // A climb of 997 places (from 998th, behind u4..u999 and dot): the climber's row goes to the top and says so, the rows it passed
+      // say they moved down one, and the time since its score changed is shown.
+      const climb = { events: [{ board: board1000, userId: 'u3', value: 5000 }] };
+      expect((await send('POST', '/v1/events', climb, TEST_KEYS.ingest)).status).toBe(202);
+      await row('u3').locator('td.move', { hasText: '▲997' }).waitFor();
+      expect(await page.locator('#top-rows tr').first().getAttribute('data-user')).toBe('u3');
+      expect(await row('u999').locator('td.move').innerText()).toBe('▼1');
+      expect(await row('u3').locator('td.changed').innerText()).toMatch(/^\d+ s ago$/);
+
       mkdirSync('test-artifacts', { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       expect(pageErrors).toEqual([]);
