@@ -6,10 +6,12 @@ import { HTTPException } from 'hono/http-exception';
 import { TrieRouter } from 'hono/router/trie-router';
 import { HttpError, internalError } from './httpError.js';
 import { boardRoutes } from './routes/boards.js';
+import { dashboardRoutes } from './routes/dashboardPage.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { type LiveOptions, liveRoutes } from './routes/live.js';
 import { operationRoutes } from './routes/operations.js';
 import { readRoutes } from './routes/reads.js';
+import { statsRoutes } from './routes/stats.js';
 import { userRoutes } from './routes/users.js';
 import type { Services } from './services.js';
 
@@ -37,6 +39,8 @@ export function createApp(services: Services, options: AppOptions = {}): Hono {
   app.route('/', readRoutes(services));
   app.route('/', userRoutes(services));
   app.route('/', liveRoutes(services, options.live));
+  app.route('/', statsRoutes(services));
+  app.route('/', dashboardRoutes());
 
   // 405 comes from the not-found handler rather than a middleware around every request: only a
   // request that matched no route pays for finding the methods its path allows.

@@ -72,12 +72,22 @@ async function main(argv: string[]): Promise<number> {
     console.log(`worker running on partitions shared with other workers (${config.PARTITIONS} partitions)`);
   }
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const shutdown = (signal: string) => {
-      console.log(`\n${signal}: stopping gracefully…`);
-      void running.stop().then(resolve);
+      if (stopping) {
+        console.log(`\n${signal} again: stopping now`);
+        running.stopPrivateRedisNow();
+        process.exit(130);
+      }
+      stopping = true;
+      console.log(`\n${signal}: stopping gracefully… (again to stop now)`);
+      void running.stop().then(() => {
+        console.log('stopped');
+        resolve();
+      });
     };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
   });
   return 0;
 }

@@ -31,6 +31,12 @@ export interface RunningService {
   apiKey?: string;
   services: Services;
   stop(): Promise<void>;
+  /**
+   * Signals the private redis-server (if any) to shut down now, without waiting: for a second
+   * Ctrl-C, when the process exits without its graceful stop (the server runs in its own process
+   * group and would outlive it).
+   */
+  stopPrivateRedisNow(): void;
 }
 
 export async function startService(config: Config, options: StartOptions): Promise<RunningService> {
@@ -38,7 +44,9 @@ export async function startService(config: Config, options: StartOptions): Promi
   let privateRedis: RedisServerHandle | undefined;
   let redisUrl = config.REDIS_URL;
   if (!redisUrl) {
-    privateRedis = await startPrivateRedis(config.DATA_DIR, config.APPENDFSYNC);
+    // Detached: Ctrl-C on `npm start` must not kill Redis under the workers' graceful stop. The
+    // service stops it last (and at once on a second Ctrl-C, see cli.ts).
+    privateRedis = await startPrivateRedis(config.DATA_DIR, config.APPENDFSYNC, { detached: true });
     redisUrl = privateRedis.url;
     log.info({ url: redisUrl, dir: privateRedis.dir }, 'started a private redis-server (AOF on)');
   }
@@ -104,5 +112,8 @@ export async function startService(config: Config, options: StartOptions): Promi
     })();
     return stopping;
   };
-  return { url, apiKey, services, stop };
+  const stopPrivateRedisNow = () => {
+    privateRedis?.process.kill('SIGTERM');
+  };
+  return { url, apiKey, services, stop, stopPrivateRedisNow };
 }

@@ -83,6 +83,68 @@ export const openApiDocument = {
           },
         },
       },
+      StatsSample: {
+        type: 'object',
+        description:
+          'One sample, taken every intervalMs: rates over the interval before `at`, the backlog read at `at`. The rates count this process only: its edge, and its workers when they run in it (null otherwise).',
+        required: [
+          'at',
+          'ingestedPerSecond',
+          'appliedPerSecond',
+          'lateEventsPerSecond',
+          'deadLettersPerSecond',
+          'freshnessP50Ms',
+          'freshnessP99Ms',
+          'backlog',
+        ],
+        properties: {
+          at: { type: 'integer', description: 'epoch ms of the sample' },
+          ingestedPerSecond: {
+            type: 'number',
+            description: 'events this process accepted (202), per second',
+          },
+          appliedPerSecond: {
+            type: ['number', 'null'],
+            description:
+              'stream entries this process’s workers applied, per second; null without workers here',
+          },
+          lateEventsPerSecond: {
+            type: ['number', 'null'],
+            description: 'late (event, window) pairs set aside by this process’s workers, per second',
+          },
+          deadLettersPerSecond: {
+            type: ['number', 'null'],
+            description: 'entries this process’s workers moved to dead-letter streams, per second',
+          },
+          freshnessP50Ms: {
+            type: ['number', 'null'],
+            description:
+              'median of lb_freshness_seconds over the snapshots of the last 10 s, ms (interpolated in its buckets); null without snapshots or workers here',
+          },
+          freshnessP99Ms: { type: ['number', 'null'], description: '99th percentile, as freshnessP50Ms' },
+          backlog: {
+            type: ['array', 'null'],
+            items: { type: 'integer', minimum: 0 },
+            description:
+              'per partition (index = partition): entries not yet delivered plus delivered and not acknowledged, read from the stream groups (every process’s workers); null while nobody has asked for the stats in the last 30 s',
+          },
+        },
+      },
+      Stats: {
+        type: 'object',
+        required: ['intervalMs', 'workersInProcess', 'partitions', 'samples'],
+        properties: {
+          intervalMs: { type: 'integer', description: 'sampling interval (1000)' },
+          workersInProcess: { type: 'boolean' },
+          partitions: { type: 'integer' },
+          samples: {
+            type: 'array',
+            maxItems: 300,
+            description: 'oldest first; the last five minutes at most',
+            items: ref('StatsSample'),
+          },
+        },
+      },
       Top: {
         type: 'object',
         properties: {
@@ -264,6 +326,48 @@ export const openApiDocument = {
     },
     '/metrics': {
       get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text/plain' } } },
+    },
+    '/v1/stats': {
+      get: {
+        summary:
+          'The dashboard’s per-second samples: events/s accepted and applied, freshness p50/p99, late events and dead letters per second, backlog per partition',
+        parameters: [
+          query('since', 'epoch ms: only the samples taken after it (default: all kept)', {
+            type: 'integer',
+            minimum: 0,
+          }),
+        ],
+        responses: { 200: json(ref('Stats')), ...errors(400, 401, 403) },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        summary: 'This description (OpenAPI 3.1)',
+        security: [],
+        responses: { 200: json({ type: 'object' }) },
+      },
+    },
+    '/docs': {
+      get: {
+        summary: 'The API as a page for people',
+        security: [],
+        responses: { 200: { description: 'text/html' } },
+      },
+    },
+    '/': {
+      get: {
+        summary: 'The dashboard: live top, user look-up, pipeline charts, board settings',
+        security: [],
+        responses: { 200: { description: 'text/html' } },
+      },
+    },
+    '/dashboard/{file}': {
+      get: {
+        summary: 'The dashboard’s scripts and stylesheets (its own, and uPlot’s)',
+        security: [],
+        parameters: [path('file')],
+        responses: { 200: { description: 'text/javascript or text/css' }, ...errors(404) },
+      },
     },
   },
 } as const;

@@ -33,6 +33,7 @@ export function redisServerInstalled(): boolean {
 export async function startPrivateRedis(
   dataDir: string,
   appendfsync: 'always' | 'everysec' | 'no',
+  options: { detached?: boolean } = {},
 ): Promise<RedisServerHandle> {
   if (!redisServerInstalled()) throw new RedisNotInstalledError();
   const dir = resolve(join(dataDir, 'redis'));
@@ -40,6 +41,7 @@ export async function startPrivateRedis(
   const handle = await startRedisServer({
     dir,
     args: ['--appendonly', 'yes', '--appendfsync', appendfsync, '--appenddirname', 'appendonly'],
+    detached: options.detached ?? false,
   });
   // Other commands (`leaderboard replay`, `dlq`) find the running server through this file.
   const urlFile = join(dir, URL_FILE);

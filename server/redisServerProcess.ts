@@ -28,6 +28,11 @@ export interface RedisServerOptions {
   port?: number;
   /** Reuse this data directory. Default: a new temporary one, removed on stop. */
   dir?: string;
+  /**
+   * Run it in its own process group, so that a terminal's Ctrl-C reaches only its parent, which
+   * stops it after what still needs Redis (the service's graceful stop). Default false.
+   */
+  detached?: boolean;
 }
 
 /** Asks the kernel for a free TCP port on the loopback interface. */
@@ -65,7 +70,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     join(dir, 'redis.log'),
     ...(options.args ?? []),
   ];
-  const child = spawn('redis-server', args, { stdio: 'ignore' });
+  const child = spawn('redis-server', args, { stdio: 'ignore', detached: options.detached ?? false });
   const spawnError = new Promise<never>((_, reject) => {
     child.once('error', (error) =>
       reject(new Error(`could not start redis-server (is it installed?): ${error.message}`)),

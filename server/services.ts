@@ -21,6 +21,7 @@ import type { Config } from './config.js';
 import { FriendsRanking } from './friendsRanking.js';
 import { RateLimiter, rateLimit } from './rateLimit/index.js';
 import { SnapshotCache } from './snapshotCache.js';
+import { StatsSampler } from './stats.js';
 import { TopBodyCache } from './topBodyCache.js';
 
 export interface ServerMetrics {
@@ -50,6 +51,8 @@ export interface Services {
   limiter: MiddlewareHandler<{ Variables: AuthVariables }>;
   /** Workers running in this process, if any. */
   workers?: LeaderboardWorkers;
+  /** The dashboard's per-second samples (`GET /v1/stats`). */
+  stats: StatsSampler;
   close(): Promise<void>;
 }
 
@@ -65,7 +68,17 @@ export async function createServices(input: ServicesInput): Promise<Services> {
   const { config, redis, db, keys } = input;
   const name = config.KEY_PREFIX;
   const registry = input.registry ?? new Registry();
-  if (!input.registry) collectDefaultMetrics({ register: registry });
+  if (!input.registry) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named like counters, which `promtool check metrics` rejects; each is the sum of the
+    // per-type gauge of the same name without `_total` (nodejs_active_handles, ...), still served.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ])
+      registry.removeSingleMetric(name);
+  }
   const boards = new BoardRegistry(redis, name);
   await boards.load();
   // Other processes may change a board's settings: every process re-reads them now and then.
@@ -85,30 +98,40 @@ export async function createServices(input: ServicesInput): Promise<Services> {
   const admin = new StreamAdmin(redis, { name, group: DEFAULTS.group, partitions: config.PARTITIONS });
   await admin.ensureGroups();
   const friends = new FriendsRanking(db, queries, { threshold: config.FRIENDS_PRECOMPUTE_THRESHOLD });
+  const partitionBacklogs = async () =>
+    (await admin.groupInfo()).map((p) => ({
+      partition: p.partition,
+      lag: p.lag ?? p.length,
+      pending: p.pending,
+    }));
   // Created here, before any workers of this process, so the scrape-time backlog reader is set.
-  pipelineMetrics(registry, {
-    partitionBacklogs: async () =>
-      (await admin.groupInfo()).map((p) => ({
-        partition: p.partition,
-        lag: p.lag ?? p.length,
-        pending: p.pending,
-      })),
-  });
+  const pipeline = pipelineMetrics(registry, { partitionBacklogs });
   const rateLimiter = new RateLimiter({ perSecond: config.RATE_LIMIT_RPS });
   const metrics: ServerMetrics = {
     requests: new Counter({
       name: 'lb_http_requests_total',
-      help: 'HTTP requests by route and status',
+      help: 'HTTP requests answered, by route pattern (unmatched: no route matched) and status code',
       labelNames: ['route', 'status'],
       registers: [registry],
     }),
     eventsAccepted: new Counter({
       name: 'lb_ingest_events_total',
-      help: 'Events accepted (202)',
+      help: 'Events accepted (answered 202) by this process, one per event of a batch',
       registers: [registry],
     }),
   };
-  return {
+  const stats = new StatsSampler({
+    partitions: config.PARTITIONS,
+    eventsAccepted: metrics.eventsAccepted,
+    eventsApplied: pipeline.eventsApplied,
+    lateEvents: pipeline.lateEvents,
+    deadLetters: pipeline.deadLetters,
+    freshness: pipeline.freshness,
+    workersInProcess: () => services.workers !== undefined,
+    backlogs: partitionBacklogs,
+  });
+  stats.start();
+  const services: Services = {
     config,
     redis,
     db,
@@ -125,7 +148,9 @@ export async function createServices(input: ServicesInput): Promise<Services> {
     registry,
     metrics,
     admin,
+    stats,
     async close() {
+      stats.stop();
       clearInterval(boardReload);
       writer.close();
       appends.disconnect();
@@ -134,6 +159,7 @@ export async function createServices(input: ServicesInput): Promise<Services> {
       await snapshots.stop();
     },
   };
+  return services;
 }
 
 /** How long an append may wait for Redis's reply before the request is answered 503, ms. */

@@ -1,5 +1,6 @@
+import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from '../../test/server/httpSupport.js';
+import { call, expectError } from '../../test/server/httpSupport.js';
 import { startTestService, TEST_KEYS, type TestService } from '../../test/support/service.js';
 
 /** Every route of API.md, as OpenAPI paths. */
@@ -85,6 +86,25 @@ describe('operation routes (app.request, no workers)', () => {
     }
   });
 
+  it('GET /openapi.json is a valid OpenAPI 3.1 document (@readme/openapi-parser)', async () => {
+    const doc = await (await call(svc.app, 'GET', '/openapi.json')).json();
+    const result = await validate(doc);
+    expect(result.valid, compileErrors(result)).toBe(true);
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('GET /openapi.json describes every route of the app (app.routes)', async () => {
+    const doc = (await (await call(svc.app, 'GET', '/openapi.json')).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const routes = svc.app.routes.filter((r) => r.method !== 'ALL');
+    expect(routes.length).toBeGreaterThan(Object.keys(CONTRACT).length);
+    for (const route of routes) {
+      const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
+      expect(doc.paths[path]?.[route.method.toLowerCase()], `${route.method} ${route.path}`).toBeDefined();
+    }
+  });
+
   it('GET /docs answers a human-readable HTML page listing the routes', async () => {
     const res = await call(svc.app, 'GET', '/docs');
     expect(res.status).toBe(200);
@@ -95,9 +115,39 @@ describe('operation routes (app.request, no workers)', () => {
     for (const path of Object.keys(CONTRACT)) expect(page, path).toContain(path);
   });
 
-  it('GET / answers the dashboard page', async () => {
+  it('GET / answers the dashboard page, which loads its modules and uPlot from the app', async () => {
     const res = await call(svc.app, 'GET', '/');
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('/v1/boards');
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const page = await res.text();
+    const assets = [...page.matchAll(/(?:src|href)="(\/dashboard\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.sort()).toEqual([
+      '/dashboard/dashboard.css',
+      '/dashboard/main.js',
+      '/dashboard/uPlot.iife.min.js',
+      '/dashboard/uPlot.min.css',
+    ]);
+    for (const asset of assets) {
+      const file = await call(svc.app, 'GET', asset);
+      expect(file.status, asset).toBe(200);
+      expect(file.headers.get('content-type'), asset).toMatch(
+        asset.endsWith('.css') ? /^text\/css/ : /^text\/javascript/,
+      );
+    }
+    expect(await (await call(svc.app, 'GET', '/dashboard/uPlot.iife.min.js')).text()).toContain('uPlot');
+  });
+
+  it('GET /dashboard/:file serves only the dashboard files (404 for anything else)', async () => {
+    const main = await (await call(svc.app, 'GET', '/dashboard/main.js')).text();
+    for (const module of main.matchAll(/from '\.\/([a-zA-Z]+\.js)'/g)) {
+      expect((await call(svc.app, 'GET', `/dashboard/${module[1]}`)).status, module[1]).toBe(200);
+    }
+    for (const path of [
+      '/dashboard/index.ts',
+      '/dashboard/..%2F..%2Fpackage.json',
+      '/dashboard/nothing.js',
+    ]) {
+      await expectError(await call(svc.app, 'GET', path), 404, 'not-found');
+    }
   });
 });

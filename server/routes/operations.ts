@@ -1,9 +1,8 @@
-/** Health, readiness, metrics, the API description and the pages for people. */
+/** Health, readiness, metrics, the API description and its page for people. */
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import { openApiDocument } from '../openapi.js';
 import { type Services, workersAlive } from '../services.js';
-import { dashboardPage } from './dashboardPage.js';
 
 export function operationRoutes(services: Services): Hono {
   const app = new Hono();
@@ -54,6 +53,5 @@ export function operationRoutes(services: Services): Hono {
 <table>${rows}</table></body></html>`);
   });
 
-  app.get('/', (c) => c.html(dashboardPage()));
   return app;
 }
