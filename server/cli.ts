@@ -5,7 +5,7 @@
  * commands, all configured by the environment.
  */
 import { parseArgs } from 'node:util';
-import { leaderboardTopology } from '../topology/leaderboard.js';
+import { describeLeaderboard } from '../leaderboard/index.js';
 import { deadLettersCommand } from './commands/deadLetters.js';
 import { replayCommand, UsageError } from './commands/replay.js';
 import { verifyCommand } from './commands/verify.js';
@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 1;
   }
   if (command === 'describe') {
-    console.log(leaderboardTopology.describe());
+    console.log(describeLeaderboard());
     return 0;
   }
   if (command !== 'serve' && command !== 'work') {

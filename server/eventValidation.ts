@@ -8,7 +8,7 @@
  * 400 messages are zod's, word for word. `eventValidation.test.ts` proves with fast-check that
  * both agree on which bodies are valid and on what a valid body holds.
  */
-import { BOARD_ID } from '../operators/eventCodec.js';
+import { BOARD_ID } from '../leaderboard/index.js';
 import { HttpError } from './httpError.js';
 import {
   batchEventSchema,

@@ -4,11 +4,13 @@
  * lists get a precomputed result, refreshed in the background while it is being read.
  */
 
-import type { RankedEntry } from '../operators/ranking.js';
-import type { Queryable } from '../operators/store/database.js';
-import { getFriends } from '../operators/store/friends.js';
-import type { Order } from '../operators/types.js';
-import type { LeaderboardQueries } from '../topology/queries.js';
+import {
+  type BoardEntry,
+  type BoardWindow,
+  getFriends,
+  type LeaderboardQueries,
+  type Queryable,
+} from '../leaderboard/index.js';
 
 export interface FriendsRankingOptions {
   /** Friend-list size from which results are precomputed. Default 1000. */
@@ -21,10 +23,9 @@ export interface FriendsRankingOptions {
 
 interface Precomputed {
   board: string;
-  window: string;
-  order: Order;
+  window: BoardWindow;
   userId: string;
-  entries: RankedEntry[];
+  entries: BoardEntry[];
   computedAt: number;
   readAt: number;
 }
@@ -47,24 +48,18 @@ export class FriendsRanking {
   }
 
   /** The user and their friends with a score in the window, ranked among themselves. */
-  async rank(board: string, window: string, order: Order, userId: string, k: number): Promise<RankedEntry[]> {
-    const key = `${board} ${window} ${userId}`;
+  async rank(board: string, window: BoardWindow, userId: string, k: number): Promise<BoardEntry[]> {
+    const key = `${board} ${window.key} ${userId}`;
     const ready = this.precomputed.get(key);
     if (ready) {
       ready.readAt = Date.now();
       return ready.entries.slice(0, k);
     }
     const friends = await getFriends(this.db, userId);
-    const entries = await this.queries.rankAmong(
-      board,
-      window,
-      order,
-      [userId, ...friends],
-      Number.MAX_SAFE_INTEGER,
-    );
+    const entries = await this.queries.rankAmong(board, window, [userId, ...friends], Number.MAX_SAFE_INTEGER);
     if (friends.length >= this.threshold) {
       const now = Date.now();
-      this.precomputed.set(key, { board, window, order, userId, entries, computedAt: now, readAt: now });
+      this.precomputed.set(key, { board, window, userId, entries, computedAt: now, readAt: now });
     }
     return entries.slice(0, k);
   }
@@ -87,13 +82,7 @@ export class FriendsRanking {
       }
       const friends = await getFriends(this.db, value.userId);
       const ids = [value.userId, ...friends];
-      value.entries = await this.queries.rankAmong(
-        value.board,
-        value.window,
-        value.order,
-        ids,
-        Number.MAX_SAFE_INTEGER,
-      );
+      value.entries = await this.queries.rankAmong(value.board, value.window, ids, Number.MAX_SAFE_INTEGER);
       value.computedAt = Date.now();
     }
   }

@@ -7,8 +7,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { openDatabase } from '../operators/store/database.js';
-import { LeaderboardWorkers } from '../topology/runner.js';
+import { archiveStore, LeaderboardWorkers, openDatabase } from '../leaderboard/index.js';
 import { generatedApiKey } from './apiKeyFile.js';
 import { createApp } from './app.js';
 import { type ApiKey, parseApiKeys } from './auth/apiKeys.js';
@@ -17,7 +16,6 @@ import { listenEdge } from './edgeServer.js';
 import { startPrivateRedis } from './privateRedis.js';
 import type { RedisServerHandle } from './redisServerProcess.js';
 import { createServices, type Services } from './services.js';
-import { WindowArchiver } from './windowArchiver.js';
 
 export interface StartOptions {
   /** Worker pipelines to run in this process (0 or 1; more processes share partitions). */
@@ -73,15 +71,13 @@ export async function startService(config: Config, options: StartOptions): Promi
       refreshMs: config.REFRESH_MS,
       retentionMs: config.RETENTION_DAYS * 86_400_000,
       registry: services.registry,
+      // The workers archive the final tops of the windows that close on the partitions they own.
+      archive: archiveStore(db),
       onError: (error) =>
         log.warn({ err: error instanceof Error ? error.message : String(error) }, 'worker error'),
     });
     await services.workers.start();
   }
-  const archiver = new WindowArchiver(services, (error) =>
-    log.warn({ err: String(error) }, 'archive failed; will retry'),
-  );
-  archiver.start();
 
   let server: Server | undefined;
   let url: string | undefined;
@@ -97,7 +93,6 @@ export async function startService(config: Config, options: StartOptions): Promi
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      archiver.stop();
       await new Promise<void>((resolve) => {
         if (!server) return resolve();
         server.close(() => resolve());

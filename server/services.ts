@@ -6,15 +6,20 @@
 import type { MiddlewareHandler } from 'hono';
 import { type Cluster, Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
-import { createAppendConnection, membersKey, StreamAdmin } from 'redis-streams-consumer-groups';
-import type { Database } from '../operators/store/database.js';
-import { ProfileCache } from '../operators/store/profileCache.js';
-import { BoardRegistry } from '../topology/boards.js';
-import { DEFAULTS } from '../topology/defaults.js';
-import { EventWriter } from '../topology/eventWriter.js';
-import { pipelineMetrics } from '../topology/metrics.js';
-import { LeaderboardQueries } from '../topology/queries.js';
-import type { LeaderboardWorkers } from '../topology/runner.js';
+import {
+  BoardRegistry,
+  createAppendConnection,
+  DEFAULTS,
+  type Database,
+  EventWriter,
+  LeaderboardQueries,
+  type LeaderboardWorkers,
+  ProfileCache,
+  pipelineMetrics,
+  type StreamAdmin,
+  streamAdmin,
+  workersAlive as anyWorkerAlive,
+} from '../leaderboard/index.js';
 import type { ApiKey } from './auth/apiKeys.js';
 import type { AuthVariables } from './auth/index.js';
 import type { Config } from './config.js';
@@ -85,7 +90,7 @@ export async function createServices(input: ServicesInput): Promise<Services> {
   const boardReload = setInterval(() => void boards.load().catch(() => {}), 5000);
   boardReload.unref();
   const reads = readConnection(redis);
-  const queries = new LeaderboardQueries(reads, { name, partitions: config.PARTITIONS });
+  const queries = new LeaderboardQueries(reads, boards, { name, partitions: config.PARTITIONS });
   const snapshots = new SnapshotCache(queries, name);
   await snapshots.start(redis);
   const appends = appendConnection(redis);
@@ -95,7 +100,7 @@ export async function createServices(input: ServicesInput): Promise<Services> {
     highWaterMark: config.HIGH_WATER_MARK,
     retentionMs: config.RETENTION_DAYS * 86_400_000,
   });
-  const admin = new StreamAdmin(redis, { name, group: DEFAULTS.group, partitions: config.PARTITIONS });
+  const admin = streamAdmin(redis, { name, partitions: config.PARTITIONS });
   await admin.ensureGroups();
   const friends = new FriendsRanking(db, queries, { threshold: config.FRIENDS_PRECOMPUTE_THRESHOLD });
   const partitionBacklogs = async () =>
@@ -105,7 +110,7 @@ export async function createServices(input: ServicesInput): Promise<Services> {
       pending: p.pending,
     }));
   // Created here, before any workers of this process, so the scrape-time backlog reader is set.
-  const pipeline = pipelineMetrics(registry, { partitionBacklogs });
+  const pipeline = pipelineMetrics(registry, { prefix: DEFAULTS.metricsPrefix, partitionBacklogs });
   const rateLimiter = new RateLimiter({ perSecond: config.RATE_LIMIT_RPS });
   const metrics: ServerMetrics = {
     requests: new Counter({
@@ -202,11 +207,5 @@ function readConnection(redis: Redis | Cluster): Redis | Cluster {
 /** Whether any worker process of the group is alive (its heartbeat is in the members set). */
 export async function workersAlive(services: Services): Promise<boolean> {
   if (services.workers) return true;
-  const now = Date.now();
-  const live = await services.redis.zrangebyscore(
-    membersKey(services.config.KEY_PREFIX, DEFAULTS.group),
-    now,
-    '+inf',
-  );
-  return live.length > 0;
+  return anyWorkerAlive(services.redis, services.config.KEY_PREFIX);
 }

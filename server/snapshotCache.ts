@@ -1,11 +1,10 @@
 /**
- * Top-K snapshots served from memory: loaded from Redis on first use, refreshed when the publish
+ * Top-K snapshots served from memory: loaded from Redis on first use, refreshed when a board's
  * channel announces a newer version, and fanned out to live (SSE) listeners. All clients of a
- * process share one Redis subscription.
+ * process share one subscription connection; a board is subscribed to once it is first read.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { snapshotChannel } from '../operators/stateKeys.js';
-import type { LeaderboardQueries, SnapshotRead } from '../topology/queries.js';
+import { type LeaderboardQueries, SnapshotFeed, type SnapshotRead } from '../leaderboard/index.js';
 
 type Listener = (snapshot: SnapshotRead) => void;
 
@@ -14,32 +13,33 @@ const MAX_AGE_MS = 1000;
 export class SnapshotCache {
   private readonly cache = new Map<string, { snapshot: SnapshotRead; fetchedAt: number }>();
   private readonly listeners = new Map<string, Set<Listener>>();
-  private subscriber?: Redis | Cluster;
+  private feed?: SnapshotFeed;
+  private readonly watched = new Set<string>();
 
   constructor(
     private readonly queries: LeaderboardQueries,
     private readonly name: string,
   ) {}
 
-  /** Subscribes to the snapshot channel on a dedicated connection. */
+  /** Prepares the subscription connection (boards are subscribed to as they are read). */
   async start(redis: Redis | Cluster): Promise<void> {
-    this.subscriber = redis.duplicate();
-    // It reconnects and subscribes again by itself; unheard, ioredis would print every failed
-    // reconnect while Redis is down (the snapshots are re-read every second meanwhile).
-    this.subscriber.on('error', () => {});
-    this.subscriber.on('message', (_channel: string, message: string) => {
-      const [board, window, version] = message.split(' ');
-      if (board && window && version) void this.refresh(board, window, Number(version)).catch(() => {});
-    });
-    await this.subscriber.subscribe(snapshotChannel(this.name));
+    this.feed = new SnapshotFeed(redis, this.name);
   }
 
   async stop(): Promise<void> {
-    this.subscriber?.disconnect();
+    this.feed?.stop();
+    this.watched.clear();
+  }
+
+  private watch(board: string): void {
+    if (this.watched.has(board) || !this.feed) return;
+    this.watched.add(board);
+    this.feed.watch(board, (window, version) => void this.refresh(board, window, version).catch(() => {}));
   }
 
   /** The newest snapshot known, from memory when cached. */
   async get(board: string, window: string): Promise<SnapshotRead | undefined> {
+    this.watch(board);
     const key = `${board} ${window}`;
     const cached = this.cache.get(key);
     // The channel keeps the cache current; re-reading now and then covers missed messages.
@@ -51,6 +51,7 @@ export class SnapshotCache {
 
   /** Calls `listener` with every newer snapshot of the pair until the returned function is called. */
   listen(board: string, window: string, listener: Listener): () => void {
+    this.watch(board);
     const key = `${board} ${window}`;
     const set = this.listeners.get(key) ?? new Set();
     set.add(listener);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SnapshotRead } from '../topology/queries.js';
+import type { SnapshotRead } from '../leaderboard/index.js';
 import { TopBodyCache } from './topBodyCache.js';
 
 const snapshot = (version: number): SnapshotRead => ({ version, updatedAt: 1000 + version, entries: [] });

@@ -11,7 +11,7 @@
  *   this one's profile cache within that cache's own expiry, and the bodies built from it at most
  *   `ttlMs` later; a closed window's archived top (no snapshot) is re-read at most that often.
  */
-import type { SnapshotRead } from '../topology/queries.js';
+import type { SnapshotRead } from '../leaderboard/index.js';
 
 /** A `/top` body, serialized once, as text (SSE) and as UTF-8 bytes (HTTP). */
 export interface SerializedTop {

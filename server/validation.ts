@@ -3,8 +3,7 @@
  * 400 errors that name the field (and, in a batch, the event's index).
  */
 import { z } from 'zod';
-import { BOARD_ID, CONTROL_CHARACTERS } from '../operators/eventCodec.js';
-import { WINDOW_NAMES, type WindowName } from '../operators/types.js';
+import { BOARD_ID, CONTROL_CHARACTERS, checkWindowName } from '../leaderboard/index.js';
 import { HttpError } from './httpError.js';
 
 /** How far ahead of the server's clock an event time may be (clock skew between clients). */
@@ -110,14 +109,16 @@ export function intParam(
   return value;
 }
 
-/** The `window` query parameter: one of the board's windows; default `all` (or its first). */
-export function windowParam(raw: string | undefined, kept: readonly WindowName[]): WindowName {
+/**
+ * The `window` query parameter: one of the board's windows, by any spelling of its name (`PT360M`
+ * is the window `PT6H`); default `all` (or the board's first window).
+ */
+export function windowParam(raw: string | undefined, kept: readonly string[]): string {
   if (raw === undefined || raw === '') return kept.includes('all') ? 'all' : kept[0]!;
-  if (!WINDOW_NAMES.includes(raw as WindowName)) {
-    throw new HttpError(400, 'invalid-query', `window must be one of ${WINDOW_NAMES.join(', ')}`);
-  }
-  if (!kept.includes(raw as WindowName)) {
+  const check = checkWindowName(raw);
+  if (!check.ok) throw new HttpError(400, 'invalid-query', `window: ${check.message}`);
+  if (!kept.includes(check.name)) {
     throw new HttpError(400, 'invalid-query', `this board keeps only the windows ${kept.join(', ')}`);
   }
-  return raw as WindowName;
+  return check.name;
 }

@@ -4,7 +4,15 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { Producer } from 'redis-streams-consumer-groups';
+import type { Codec } from '../operators/codec.js';
 import type { Topology } from './topology.js';
+
+/** What a producer needs of a pipeline: where its input goes and how it is laid out. */
+export interface StreamInput<T> {
+  stream: string;
+  codec: Codec<T>;
+  partitionKey: (value: T) => string;
+}
 
 export interface PipelineProducerOptions {
   partitions: number;
@@ -22,15 +30,14 @@ export interface PipelineProducerOptions {
 export class PipelineProducer<T> {
   readonly partitions: number;
   private readonly producer: Producer;
+  private readonly input: StreamInput<T>;
 
-  constructor(
-    private readonly topology: Topology<T>,
-    redis: Redis | Cluster,
-    options: PipelineProducerOptions,
-  ) {
+  /** @param input The pipeline (or just its input's stream, codec and partitioning key). */
+  constructor(input: Topology<T> | StreamInput<T>, redis: Redis | Cluster, options: PipelineProducerOptions) {
+    this.input = 'definition' in input ? input.definition : input;
     this.partitions = options.partitions;
     this.producer = new Producer(redis, {
-      name: options.name ?? topology.definition.stream,
+      name: options.name ?? this.input.stream,
       partitions: options.partitions,
       retentionMs: options.retentionMs,
     });
@@ -38,7 +45,7 @@ export class PipelineProducer<T> {
 
   /** The partition a record goes to. */
   partitionOf(value: T): number {
-    return this.producer.partitionOf(this.topology.definition.partitionKey(value));
+    return this.producer.partitionOf(this.input.partitionKey(value));
   }
 
   /** The partition of a partitioning key. */
@@ -48,13 +55,13 @@ export class PipelineProducer<T> {
 
   /** Appends one record; resolves with its entry id once Redis has accepted it. */
   appendOne(value: T): Promise<string> {
-    const { codec, partitionKey } = this.topology.definition;
+    const { codec, partitionKey } = this.input;
     return this.producer.appendOne({ key: partitionKey(value), fields: codec.encode(value) });
   }
 
   /** Appends records; resolves once Redis has accepted every one (a partition's records in order). */
   async append(values: readonly T[]): Promise<void> {
-    const { codec, partitionKey } = this.topology.definition;
+    const { codec, partitionKey } = this.input;
     await this.producer.appendAll(
       values.map((value) => ({ key: partitionKey(value), fields: codec.encode(value) })),
     );

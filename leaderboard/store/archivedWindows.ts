@@ -2,7 +2,6 @@
  * The final top-K of closed windows. Redis keeps a window's scores only for the board's retention;
  * the archive keeps its result for good, so past boards stay readable.
  */
-import type { WindowName } from '../types.js';
 import type { Database, Queryable } from './database.js';
 import {
   checkArray,
@@ -25,7 +24,7 @@ export interface RankedEntry {
 /** A window that has closed (its end plus grace has passed), with its final top-K. */
 export interface ClosedWindow {
   board: string;
-  window: WindowName;
+  window: string;
   /** Epoch ms, inclusive. */
   windowStart: number;
   /** Epoch ms, exclusive. */
@@ -40,7 +39,7 @@ export interface ClosedWindow {
  *
  * ## Example
  * ```ts
- * import { archiveWindow } from './operators/store/archivedWindows.js';
+ * import { archiveWindow } from './leaderboard/store/archivedWindows.js';
  *
  * const fresh = await archiveWindow(db, {
  *   board: 'global', window: 'day', windowStart: Date.UTC(2026, 2, 10), windowEnd: Date.UTC(2026, 2, 11),
@@ -83,7 +82,7 @@ export async function archiveWindow(db: Database, closed: ClosedWindow): Promise
  *
  * ## Example
  * ```ts
- * import { archivedTop } from './operators/store/archivedWindows.js';
+ * import { archivedTop } from './leaderboard/store/archivedWindows.js';
  *
  * const top10 = await archivedTop(db, 'global', 'day', Date.UTC(2026, 2, 10), 10);
  * ```
@@ -94,7 +93,7 @@ export async function archiveWindow(db: Database, closed: ClosedWindow): Promise
 export async function archivedTop(
   db: Queryable,
   board: string,
-  window: WindowName,
+  window: string,
   windowStart: number,
   k: number,
 ): Promise<RankedEntry[]> {
@@ -114,7 +113,7 @@ export async function archivedTop(
 export async function isArchived(
   db: Queryable,
   board: string,
-  window: WindowName,
+  window: string,
   windowStart: number,
 ): Promise<boolean> {
   checkKey(board, window, windowStart);

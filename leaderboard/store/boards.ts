@@ -2,20 +2,18 @@
  * The durable copy of the board configs: what `PUT /v1/boards/:board` saved survives restarts and
  * is shared by every process.
  */
-import { type BoardConfig, WINDOW_NAMES } from '../types.js';
+import type { BoardConfig } from '../boardConfig.js';
+import { ORDERS, POLICIES } from '../rules.js';
 import type { Queryable } from './database.js';
 import { checkArray, checkBoardId, checkInteger, checkWindow } from './inputChecks.js';
 import { StoreInputError } from './storeInputError.js';
-
-const POLICIES = ['sum', 'max', 'min', 'last'] as const;
-const ORDERS = ['desc', 'asc'] as const;
 
 /**
  * Creates or replaces a board's config. Only the fields of {@link BoardConfig} are stored.
  *
  * ## Example
  * ```ts
- * import { saveBoard } from './operators/store/boards.js';
+ * import { saveBoard } from './leaderboard/store/boards.js';
  *
  * const { created } = await saveBoard(db, {
  *   id: 'global', policy: 'sum', order: 'desc', windows: ['all', 'day', 'week', 'month'],
@@ -52,11 +50,7 @@ function checkBoardConfig(config: BoardConfig): BoardConfig {
   const order = checkOneOf(config.order, 'order', ORDERS);
   const windows = checkArray(config.windows, 'windows').map((w, i) => checkWindow(w, `windows[${i}]`));
   if (windows.length === 0 || new Set(windows).size !== windows.length) {
-    throw new StoreInputError(
-      'windows',
-      `a non-empty list of distinct windows out of ${WINDOW_NAMES.join(', ')}`,
-      windows,
-    );
+    throw new StoreInputError('windows', 'a non-empty list of distinct window names', windows);
   }
   return {
     id,

@@ -45,7 +45,7 @@ export interface DatabaseOptions {
  *
  * ## Example
  * ```ts
- * import { openDatabase } from './operators/store/database.js';
+ * import { openDatabase } from './leaderboard/store/database.js';
  *
  * const db = await openDatabase({ url: process.env.DATABASE_URL, dataDir: './data/pglite' });
  * const [row] = await db.query<{ n: number }>('SELECT count(*) AS n FROM boards');

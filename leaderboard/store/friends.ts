@@ -11,7 +11,7 @@ import { checkArray, checkUserId } from './inputChecks.js';
  *
  * ## Example
  * ```ts
- * import { setFriends } from './operators/store/friends.js';
+ * import { setFriends } from './leaderboard/store/friends.js';
  *
  * await setFriends(db, 'ada', ['grace', 'linus', 'grace']); // ['grace', 'linus']
  * await setFriends(db, 'ada', []); // clears the list

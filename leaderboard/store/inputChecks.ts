@@ -3,10 +3,10 @@
  * fails with a {@link StoreInputError} naming the field instead of a driver error (or, worse, a
  * row the reads cannot serve). The limits are those of the HTTP contract (API.md).
  */
-import { WINDOW_NAMES, type WindowName } from '../types.js';
+import { checkWindowName } from '../../topology/windows/index.js';
+import { BOARD_ID } from '../rules.js';
 import { StoreInputError } from './storeInputError.js';
 
-const BOARD_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 // C0 and C1 control characters (PostgreSQL cannot store NUL in text at all), and lone surrogates,
 // which the drivers would silently turn into U+FFFD, so the stored id would differ from the given one.
 const FORBIDDEN = /[\p{Cc}\p{Cs}]/u;
@@ -34,11 +34,16 @@ export function checkBoardId(value: unknown, field = 'board'): string {
   return value;
 }
 
-export function checkWindow(value: unknown, field = 'window'): WindowName {
-  if (!(WINDOW_NAMES as readonly unknown[]).includes(value)) {
-    throw new StoreInputError(field, `one of ${WINDOW_NAMES.join(', ')}`, value);
+export function checkWindow(value: unknown, field = 'window'): string {
+  const check = checkWindowName(value);
+  if (!check.ok || check.name !== value) {
+    throw new StoreInputError(
+      field,
+      'a window name (all, hour, day, week, month or a canonical ISO-8601 duration)',
+      value,
+    );
   }
-  return value as WindowName;
+  return check.name;
 }
 
 /** An integer in `[min, max]` (epoch milliseconds, ranks, sizes). */

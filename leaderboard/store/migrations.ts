@@ -15,7 +15,7 @@ const MIGRATION_LOCK = 0x6c626d67;
  *
  * ## Example
  * ```ts
- * import { migrate } from './operators/store/migrations.js';
+ * import { migrate } from './leaderboard/store/migrations.js';
  *
  * const applied = await migrate(db); // [] when the schema is already current
  * ```

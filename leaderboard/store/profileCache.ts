@@ -32,8 +32,8 @@ interface Cached {
  *
  * ## Example
  * ```ts
- * import { ProfileCache } from './operators/store/profileCache.js';
- * import { setProfile } from './operators/store/profiles.js';
+ * import { ProfileCache } from './leaderboard/store/profileCache.js';
+ * import { setProfile } from './leaderboard/store/profiles.js';
  *
  * const profiles = new ProfileCache(db, { ttlMs: 30_000 });
  * const found = await profiles.get(entries.map((e) => e.userId)); // one query at most

@@ -20,7 +20,7 @@ export interface ProfileInput {
  *
  * ## Example
  * ```ts
- * import { setProfile } from './operators/store/profiles.js';
+ * import { setProfile } from './leaderboard/store/profiles.js';
  *
  * await setProfile(db, 'ada', { name: 'Ada', avatarUrl: 'https://example.com/ada.png' });
  * ```
@@ -48,7 +48,7 @@ export async function setProfile(db: Queryable, userId: string, profile: Profile
  *
  * ## Example
  * ```ts
- * import { getProfiles } from './operators/store/profiles.js';
+ * import { getProfiles } from './leaderboard/store/profiles.js';
  *
  * const profiles = await getProfiles(db, ['ada', 'grace']);
  * profiles.get('ada'); // { name: 'Ada', avatarUrl: null }; users without a profile are absent

@@ -63,4 +63,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX archived_entries_by_rank ON archived_entries (board, "window", window_start, rank)`,
     ],
   },
+  {
+    version: 2,
+    name: 'archived windows of any window name (hour, ISO-8601 durations)',
+    statements: [
+      'ALTER TABLE archived_windows DROP CONSTRAINT IF EXISTS archived_windows_window_check',
+      `ALTER TABLE archived_windows ADD CONSTRAINT archived_windows_window_name
+        CHECK ("window" ~ '^[A-Za-z0-9_.+-]{1,64}$')`,
+    ],
+  },
 ];

@@ -3,8 +3,7 @@
  * stream entries) once whatever made them fail is fixed, e.g. the board they name was created.
  */
 import { parseArgs } from 'node:util';
-import { type DeadLetter, StreamAdmin } from 'redis-streams-consumer-groups';
-import { DEFAULTS } from '../../topology/defaults.js';
+import { type DeadLetter, streamAdmin } from '../../leaderboard/index.js';
 import { redisForCommand } from '../commandRedis.js';
 import type { Config } from '../config.js';
 import { UsageError } from './replay.js';
@@ -45,11 +44,7 @@ export async function deadLettersCommand(
 
   const connection = await redisForCommand(config);
   try {
-    const admin = new StreamAdmin(connection.redis, {
-      name: config.KEY_PREFIX,
-      group: DEFAULTS.group,
-      partitions: config.PARTITIONS,
-    });
+    const admin = streamAdmin(connection.redis, { name: config.KEY_PREFIX, partitions: config.PARTITIONS });
     if (action === 'list') {
       const letters: DeadLetter[] = [];
       for (const p of partitions) letters.push(...(await admin.deadLetters(p, { count: limit })));

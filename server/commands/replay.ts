@@ -3,14 +3,12 @@
  * rebuilds a board from the retained streams while the service keeps running (topology/replay).
  */
 import { parseArgs } from 'node:util';
-import { WINDOW_NAMES, type WindowName } from '../../operators/types.js';
-import { BoardRegistry } from '../../topology/boards.js';
-import { ReplayError, replayBoard } from '../../topology/replay.js';
+import { BoardRegistry, checkWindowName, ReplayError, replayBoard } from '../../leaderboard/index.js';
 import { redisForCommand } from '../commandRedis.js';
 import type { Config } from '../config.js';
 import { ProgressBar, type ProgressFigures, type ProgressOutput } from '../progressBar.js';
 
-export const REPLAY_USAGE = `usage: leaderboard replay --board <id> [--window <all|day|week|month>]... [--from <entry id | ISO time>]
+export const REPLAY_USAGE = `usage: leaderboard replay --board <id> [--window <name>]... [--from <entry id | ISO time>]
                           [--partial] [--concurrency <n>]
 
 Rebuilds the board's windows from the retained streams into shadow keys while the workers keep
@@ -43,12 +41,14 @@ export async function replayCommand(
     return 0;
   }
   if (!values.board) throw new UsageError(`--board is required\n\n${REPLAY_USAGE}`);
-  const windows = (values.window ?? []).flatMap((w) => w.split(',')).filter((w) => w !== '');
-  for (const w of windows) {
-    if (!(WINDOW_NAMES as readonly string[]).includes(w)) {
-      throw new UsageError(`--window must be one of ${WINDOW_NAMES.join(', ')}, not '${w}'`);
-    }
-  }
+  const windows = (values.window ?? [])
+    .flatMap((w) => w.split(','))
+    .filter((w) => w !== '')
+    .map((w) => {
+      const check = checkWindowName(w);
+      if (!check.ok) throw new UsageError(`--window: ${check.message}`);
+      return check.name;
+    });
   const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
     throw new UsageError('--concurrency must be a positive integer');
@@ -66,9 +66,9 @@ export async function replayCommand(
     let last: ProgressFigures | undefined;
     const result = await replayBoard({
       redis: connection.redis,
-      boards: (id) => boards.get(id),
+      boards,
       board: values.board,
-      windows: windows as WindowName[],
+      windows,
       from: values.from,
       partial: values.partial ?? false,
       name: config.KEY_PREFIX,
@@ -88,7 +88,7 @@ export async function replayCommand(
     out.write(
       `replayed ${result.replayed.toLocaleString('en-US')} entries in ${seconds.toFixed(1)} s ` +
         `(${Math.round(result.replayed / Math.max(seconds, 0.001)).toLocaleString('en-US')} entries/s); ` +
-        `${result.updates.toLocaleString('en-US')} score updates of '${result.board}', ${result.duplicates} duplicates dropped\n`,
+        `${result.updates.toLocaleString('en-US')} score updates of '${result.group}', ${result.duplicates} duplicates dropped\n`,
     );
     out.write(
       `swapped in: ${result.swapped.join(' ') || '(nothing: no events of this board were replayed)'}\n`,

@@ -4,14 +4,12 @@
  * the differences and exits 1 when there are any (topology/verify).
  */
 import { parseArgs } from 'node:util';
-import { WINDOW_NAMES, type WindowName } from '../../operators/types.js';
-import { BoardRegistry } from '../../topology/boards.js';
-import { verifySnapshots } from '../../topology/verify.js';
+import { BoardRegistry, checkWindowName, verifyBoards } from '../../leaderboard/index.js';
 import { redisForCommand } from '../commandRedis.js';
 import type { Config } from '../config.js';
 import { UsageError } from './replay.js';
 
-export const VERIFY_USAGE = `usage: leaderboard verify [--board <id>] [--window <all|day|week|month>] [--settle-ms <ms>] [--json]
+export const VERIFY_USAGE = `usage: leaderboard verify [--board <id>] [--window <name>] [--settle-ms <ms>] [--json]
 
 Compares each top-K snapshot (every window instance that has one, and the current instance of
 each window) with a fresh merge of the partitions, and every listed user's rank and score with a
@@ -39,9 +37,11 @@ export async function verifyCommand(
     out.write(`${VERIFY_USAGE}\n`);
     return 0;
   }
-  const window = values.window as WindowName | undefined;
-  if (window !== undefined && !WINDOW_NAMES.includes(window)) {
-    throw new UsageError(`--window must be one of ${WINDOW_NAMES.join(', ')}, not '${window}'`);
+  let window: string | undefined;
+  if (values.window !== undefined) {
+    const check = checkWindowName(values.window);
+    if (!check.ok) throw new UsageError(`--window: ${check.message}`);
+    window = check.name;
   }
   const settleMs = values['settle-ms'] === undefined ? undefined : Number(values['settle-ms']);
   if (settleMs !== undefined && !(Number.isInteger(settleMs) && settleMs >= 0)) {
@@ -50,13 +50,13 @@ export async function verifyCommand(
 
   const connection = await redisForCommand(config);
   try {
-    const registry = new BoardRegistry(connection.redis, config.KEY_PREFIX);
-    await registry.load();
-    const boards = values.board === undefined ? registry.list() : [registry.get(values.board)];
-    if (boards[0] === undefined) throw new UsageError(`there is no board '${values.board}'`);
-    const report = await verifySnapshots({
+    const boards = new BoardRegistry(connection.redis, config.KEY_PREFIX);
+    await boards.load();
+    if (values.board !== undefined && !boards.get(values.board)) throw new UsageError(`there is no board '${values.board}'`);
+    const report = await verifyBoards({
       redis: connection.redis,
-      boards: boards.filter((b) => b !== undefined),
+      boards,
+      board: values.board,
       window,
       name: config.KEY_PREFIX,
       partitions: config.PARTITIONS,
@@ -67,7 +67,7 @@ export async function verifyCommand(
     } else {
       for (const d of report.differences) {
         const at = d.window === 'all' ? 'all' : `${d.window} from ${new Date(d.windowStart).toISOString()}`;
-        out.write(`DIFFERS ${d.board} ${at}: ${d.detail}\n`);
+        out.write(`DIFFERS ${d.group} ${at}: ${d.detail}\n`);
       }
       out.write(
         `${report.compared} top${report.compared === 1 ? '' : 's'} compared, ` +

@@ -1,7 +1,6 @@
 /** Board listing and creation (admin scope). */
 import { Hono } from 'hono';
-import { saveBoard } from '../../operators/store/boards.js';
-import { BoardConflictError, boardConfigSchema } from '../../topology/boards.js';
+import { BoardConflictError, boardConfigSchema, saveBoard } from '../../leaderboard/index.js';
 import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
 import { parseBody } from '../validation.js';

@@ -1,10 +1,6 @@
 /** Helpers the routes share: JSON bodies, boards from the path, window instances, profiles. */
 import type { Context } from 'hono';
-import type { RankedEntry } from '../../operators/ranking.js';
-import { windowKey } from '../../operators/stateKeys.js';
-import type { Profile } from '../../operators/store/profiles.js';
-import { windowFor } from '../../operators/timeWindows.js';
-import type { BoardConfig, WindowName } from '../../operators/types.js';
+import { type BoardConfig, type BoardEntry, type BoardWindow, MAX_EVENT_TIME, type Profile } from '../../leaderboard/index.js';
 import { HttpError } from '../httpError.js';
 import { type BodyLimit, readBody, requestHeader, tooLarge } from '../nodeRequest.js';
 import type { Services } from '../services.js';
@@ -70,27 +66,23 @@ export function freshBoardFrom(services: Services, id: string): BoardConfig | Pr
   return services.boards.get(id) ?? services.boards.knowsAll([id]).then(() => boardFrom(services, id));
 }
 
-export interface WindowInstance {
-  window: WindowName;
-  windowStart: number;
-  windowEnd: number;
-  key: string;
-}
+export type WindowInstance = BoardWindow;
 
 /** The window instance a read asks for: `window` (default all) containing `at` (default now). */
-export function windowFrom(c: Context, board: BoardConfig): WindowInstance {
+export function windowFrom(services: Services, c: Context, board: BoardConfig): WindowInstance {
   const window = windowParam(c.req.query('window'), board.windows);
-  const at = intParam(c.req.query('at'), 'at', 0, Number.MAX_SAFE_INTEGER, Date.now());
-  const ref = windowFor(window, at);
-  return { window, windowStart: ref.start, windowEnd: ref.end, key: windowKey(window, ref.start) };
+  const at = intParam(c.req.query('at'), 'at', 0, MAX_EVENT_TIME - 1, Date.now());
+  const instance = services.queries.windowAt(board.id, window, at);
+  if (!instance) throw new HttpError(404, 'unknown-board', `there is no board '${board.id}'`);
+  return instance;
 }
 
-export type EntryWithProfile = RankedEntry & { profile?: { name: string; avatarUrl: string | null } };
+export type EntryWithProfile = BoardEntry & { profile?: { name: string; avatarUrl: string | null } };
 
 /** Attaches profiles to entries, with one batched lookup through the cache. */
 export async function withProfiles(
   services: Services,
-  entries: readonly RankedEntry[],
+  entries: readonly BoardEntry[],
 ): Promise<EntryWithProfile[]> {
   if (entries.length === 0) return [];
   // Profiles decorate a read; when the store is down the read still answers, without them.

@@ -3,8 +3,7 @@
  * is written, and 202 is answered only once Redis has accepted every event.
  */
 import { Hono } from 'hono';
-import type { EncodedEvent } from '../../operators/eventCodec.js';
-import type { BoardConfig } from '../../operators/types.js';
+import type { BoardConfig, ScoreEvent } from '../../leaderboard/index.js';
 import { type EventInput, parseBatch, parseEvent } from '../eventValidation.js';
 import { HttpError, unavailable } from '../httpError.js';
 import type { Services } from '../services.js';
@@ -25,7 +24,7 @@ export function ingestRoutes(services: Services): Hono {
   app.post('/v1/events', ingest, limit, async (c) => {
     const raw = parseBatch(await readJson(c, LARGE_BODY));
     const now = Date.now();
-    const events: EncodedEvent[] = new Array(raw.length);
+    const events: ScoreEvent[] = new Array(raw.length);
     for (let i = 0; i < raw.length; i++) events[i] = encodable(raw[i]!.board, raw[i]!, now);
     const boards = new Set(events.map((e) => e.board));
     if (!(await services.boards.knowsAll(boards))) {
@@ -68,14 +67,14 @@ export async function acceptSingle(services: Services, board: BoardConfig, body:
 }
 
 /** The event as the writer takes it: `ts` defaults to arrival time, no `eventId` key when absent. */
-function encodable(board: string, e: EventInput, now: number): EncodedEvent {
+function encodable(board: string, e: EventInput, now: number): ScoreEvent {
   const ts = e.ts ?? now;
   return e.eventId === undefined
     ? { board, userId: e.userId, value: e.value, ts }
     : { board, userId: e.userId, value: e.value, ts, eventId: e.eventId };
 }
 
-async function accept(services: Services, events: EncodedEvent[]): Promise<void> {
+async function accept(services: Services, events: ScoreEvent[]): Promise<void> {
   const over = services.writer.overloaded(events.map((e) => e.userId));
   if (over.length > 0) throw backlogFull(over);
   try {

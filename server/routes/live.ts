@@ -22,7 +22,7 @@ export function liveRoutes(services: Services, options: LiveOptions = {}): Hono 
 
   app.get('/v1/boards/:board/live', readers, limit, async (c) => {
     const board = await freshBoardFrom(services, c.req.param('board'));
-    const window = windowFrom(c, board);
+    const window = windowFrom(services, c, board);
     const k = intParam(c.req.query('k'), 'k', 1, 1000, board.topK);
     return streamSSE(c, async (stream) => {
       let lastVersion = -1;

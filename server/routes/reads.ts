@@ -1,8 +1,6 @@
 /** Reads: top-K from the snapshot, a user's standing, the users around a user, friends. */
 import { Hono } from 'hono';
-import { archivedTop } from '../../operators/store/archivedWindows.js';
-import type { BoardConfig } from '../../operators/types.js';
-import type { SnapshotRead } from '../../topology/queries.js';
+import { archivedTop, type BoardConfig, type SnapshotRead } from '../../leaderboard/index.js';
 import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
 import type { SerializedTop } from '../topBodyCache.js';
@@ -16,7 +14,7 @@ export function readRoutes(services: Services): Hono {
 
   app.get('/v1/boards/:board/top', readers, limit, async (c) => {
     const board = await freshBoardFrom(services, c.req.param('board'));
-    const window = windowFrom(c, board);
+    const window = windowFrom(services, c, board);
     const k = intParam(c.req.query('k'), 'k', 1, 1000, board.topK);
     const top = await cachedTop(services, board, window, k);
     return c.body(top.bytes, 200, { 'Content-Type': 'application/json' });
@@ -25,8 +23,8 @@ export function readRoutes(services: Services): Hono {
   app.get('/v1/boards/:board/users/:userId', readers, limit, async (c) => {
     const board = await freshBoardFrom(services, c.req.param('board'));
     const userId = userFrom(c.req.param('userId'));
-    const window = windowFrom(c, board);
-    const standing = await services.queries.standing(board.id, window.key, board.order, userId);
+    const window = windowFrom(services, c, board);
+    const standing = await services.queries.standing(board.id, window, userId);
     if (!standing) throw noScore(userId, board, window);
     return c.json(standing);
   });
@@ -34,14 +32,15 @@ export function readRoutes(services: Services): Hono {
   app.get('/v1/boards/:board/users/:userId/around', readers, limit, async (c) => {
     const board = await freshBoardFrom(services, c.req.param('board'));
     const userId = userFrom(c.req.param('userId'));
-    const window = windowFrom(c, board);
+    const window = windowFrom(services, c, board);
     const n = intParam(c.req.query('n'), 'n', 1, 100, 5);
-    const entries = await services.queries.around(board.id, window.key, board.order, userId, n);
+    const entries = await services.queries.around(board.id, window, userId, n);
     if (!entries) throw noScore(userId, board, window);
     return c.json({
       board: board.id,
       window: window.window,
       windowStart: window.windowStart,
+      windowEnd: window.windowEnd,
       entries: await withProfiles(services, entries),
     });
   });
@@ -49,13 +48,14 @@ export function readRoutes(services: Services): Hono {
   app.get('/v1/boards/:board/users/:userId/friends', readers, limit, async (c) => {
     const board = await freshBoardFrom(services, c.req.param('board'));
     const userId = userFrom(c.req.param('userId'));
-    const window = windowFrom(c, board);
+    const window = windowFrom(services, c, board);
     const k = intParam(c.req.query('k'), 'k', 1, 1000, 100);
-    const entries = await services.friends.rank(board.id, window.key, board.order, userId, k);
+    const entries = await services.friends.rank(board.id, window, userId, k);
     return c.json({
       board: board.id,
       window: window.window,
       windowStart: window.windowStart,
+      windowEnd: window.windowEnd,
       entries: await withProfiles(services, entries),
     });
   });
@@ -87,13 +87,14 @@ async function topBody(
   snapshot: SnapshotRead | undefined,
 ) {
   let entries = snapshot?.entries ?? [];
-  const closed = window.windowEnd + board.graceSeconds * 1000 <= Date.now();
+  const closed = window.windowEnd !== null && window.windowEnd + board.graceSeconds * 1000 <= Date.now();
   if (!snapshot && closed)
     entries = await archivedTop(services.db, board.id, window.window, window.windowStart, 1000);
   return {
     board: board.id,
     window: window.window,
     windowStart: window.windowStart,
+    windowEnd: window.windowEnd,
     version: snapshot?.version ?? 0,
     updatedAt: snapshot?.updatedAt ?? null,
     entries: await withProfiles(services, entries.slice(0, k)),

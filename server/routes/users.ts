@@ -1,7 +1,6 @@
 /** Profiles and friend lists (ingest scope); both live in the relational store. */
 import { Hono } from 'hono';
-import { setFriends } from '../../operators/store/friends.js';
-import { setProfile } from '../../operators/store/profiles.js';
+import { setFriends, setProfile } from '../../leaderboard/index.js';
 import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
 import { friendsSchema, parseBody, profileSchema, userIdSchema } from '../validation.js';

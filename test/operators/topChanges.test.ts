@@ -6,19 +6,19 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scoresKey } from '../../operators/stateKeys.js';
-import type { BoardConfig, Order, Policy } from '../../operators/types.js';
-import { applyHarness } from '../support/applyHarness.js';
+import { stateKeys } from '../../operators/stateKeys.js';
+import type { GroupSpec, Order, Reducer } from '../../operators/types.js';
+import { ALL_TIME, applyHarness } from '../support/applyHarness.js';
 import { dropKeys, redisUrl, uniqueName } from '../support/redis.js';
 
-const board = (policy: Policy, order: Order, topK: number): BoardConfig => ({
-  id: 'b',
-  policy,
+type Policy = Exclude<Reducer, 'count'>;
+const board = (policy: Policy, order: Order, topK: number): GroupSpec => ({
+  reduce: policy,
   order,
-  windows: ['all'],
-  topK,
-  graceSeconds: 0,
-  retentionDays: 30,
+  windows: [ALL_TIME.definition],
+  k: topK,
+  tieBreak: 'member',
+  retentionMs: 86_400_000,
 });
 
 describe('the apply script marks the tops a batch may have changed', () => {
@@ -32,11 +32,11 @@ describe('the apply script marks the tops a batch may have changed', () => {
     await redis.quit();
   });
 
-  const localTop = async (name: string, config: BoardConfig) => {
-    const key = scoresKey(name, 0, 'b', 'all:0');
-    return config.order === 'desc'
-      ? redis.zrange(key, 0, config.topK - 1, 'REV', 'WITHSCORES')
-      : redis.zrange(key, 0, config.topK - 1, 'WITHSCORES');
+  const localTop = async (name: string, spec: GroupSpec) => {
+    const key = stateKeys(name, 0).scores('b', 'all:0');
+    return spec.order === 'desc'
+      ? redis.zrange(key, 0, spec.k - 1, 'REV', 'WITHSCORES')
+      : redis.zrange(key, 0, spec.k - 1, 'WITHSCORES');
   };
 
   it('marks every batch that changes the partition’s local top-K (property)', async () => {
@@ -56,7 +56,7 @@ describe('the apply script marks the tops a batch may have changed', () => {
           const name = uniqueName('tc');
           names.push(name);
           const config = board(policy, order, topK);
-          const harness = applyHarness(redis, name, () => config);
+          const harness = applyHarness(redis, name);
           for (const updates of batches) {
             // One update per user and batch, as the aggregate stage hands them on.
             const byUser = new Map(updates.map((u) => [u.user, u]));
@@ -65,11 +65,10 @@ describe('the apply script marks the tops a batch may have changed', () => {
               await harness.batch(
                 0,
                 [...byUser.values()].map((u) => ({
-                  board: 'b',
-                  window: 'all',
-                  windowStart: 0,
-                  userId: `u${u.user}`,
-                  policy,
+                  group: 'b',
+                  window: ALL_TIME,
+                  member: `u${u.user}`,
+                  spec: config,
                   value: u.value,
                   ts: u.ts,
                 })),
@@ -78,7 +77,7 @@ describe('the apply script marks the tops a batch may have changed', () => {
             const after = await localTop(name, config);
             if (JSON.stringify(before) !== JSON.stringify(after)) {
               expect(applied.changed, `${policy} ${order} K=${topK}: ${before} -> ${after}`).toEqual([
-                { board: 'b', window: 'all', windowStart: 0 },
+                { group: 'b', window: ALL_TIME, spec: config },
               ]);
             }
           }
@@ -93,13 +92,12 @@ describe('the apply script marks the tops a batch may have changed', () => {
     const name = uniqueName('tc');
     names.push(name);
     const config = board('sum', 'desc', 2);
-    const harness = applyHarness(redis, name, () => config);
-    const update = (userId: string, value: number) => ({
-      board: 'b',
-      window: 'all' as const,
-      windowStart: 0,
-      userId,
-      policy: 'sum' as const,
+    const harness = applyHarness(redis, name);
+    const update = (member: string, value: number) => ({
+      group: 'b',
+      window: ALL_TIME,
+      member,
+      spec: config,
       value,
       ts: 1,
     });
@@ -107,6 +105,6 @@ describe('the apply script marks the tops a batch may have changed', () => {
     const below = await harness.apply(await harness.batch(0, [update('c', 5)]));
     expect(below.changed).toEqual([]);
     const into = await harness.apply(await harness.batch(0, [update('c', 200)]));
-    expect(into.changed).toEqual([{ board: 'b', window: 'all', windowStart: 0 }]);
+    expect(into.changed).toEqual([{ group: 'b', window: ALL_TIME, spec: config }]);
   });
 });

@@ -2,7 +2,7 @@
  * Boards of every policy and rounds of events for them, generated from a seed, for the tests that
  * compare the real system with the reference model through faults, replays and restarts.
  */
-import type { BoardConfig } from '../../operators/types.js';
+import type { BoardConfig } from '../../leaderboard/index.js';
 import type { ModelEvent } from './leaderboardModel.js';
 
 const DAY = 86_400_000;

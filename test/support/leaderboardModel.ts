@@ -3,8 +3,16 @@
  * partition's order, by the rules of DESIGN.md and API.md. Tests compare the real system to it.
  */
 import { partitionFor } from 'redis-streams-consumer-groups';
-import { windowFor } from '../../operators/timeWindows.js';
-import type { BoardConfig, Order } from '../../operators/types.js';
+import type { BoardConfig } from '../../leaderboard/index.js';
+import { windowDefinition } from '../../topology/windows/index.js';
+
+type Order = 'desc' | 'asc';
+
+/** The instance of a board's window holding `ts`, as the model sees it: `key` is `<window>:<start>`. */
+export function modelWindow(board: BoardConfig, window: string, ts: number): { key: string; start: number; end: number } {
+  const instance = windowDefinition(window, { graceMs: board.graceSeconds * 1000 }).windowAt(ts);
+  return { key: `${window}:${instance.start}`, start: instance.start, end: instance.end };
+}
 
 export interface ModelEvent {
   board: string;
@@ -42,8 +50,8 @@ export class LeaderboardModel {
     const streamTime = Math.max(this.streamTime.get(partition) ?? 0, event.ts);
     this.streamTime.set(partition, streamTime);
     const open = board.windows
-      .map((w) => windowFor(w, event.ts))
-      .filter((ref) => ref.window === 'all' || streamTime < ref.end + board.graceSeconds * 1000);
+      .map((w) => modelWindow(board, w, event.ts))
+      .filter((ref) => !Number.isFinite(ref.end) || streamTime < ref.end + board.graceSeconds * 1000);
     if (open.length < board.windows.length) this.late.push(event);
     if (open.length === 0) return;
     if (event.eventId !== undefined) {
@@ -52,8 +60,7 @@ export class LeaderboardModel {
       this.seenIds.add(key);
     }
     for (const ref of open) {
-      const windowKey = `${ref.window}:${ref.start}`;
-      const users = this.users(event.board, windowKey);
+      const users = this.users(event.board, ref.key);
       const current = users.get(event.userId);
       users.set(event.userId, fold(board, current, event));
     }

@@ -2,10 +2,9 @@
 import type { Redis } from 'ioredis';
 import { StreamAdmin } from 'redis-streams-consumer-groups';
 import { expect } from 'vitest';
-import { scoresKey, windowKey } from '../../operators/stateKeys.js';
-import { windowFor } from '../../operators/timeWindows.js';
-import type { BoardConfig } from '../../operators/types.js';
-import { LeaderboardModel, type ModelEvent } from './leaderboardModel.js';
+import type { BoardConfig } from '../../leaderboard/index.js';
+import { stateKeys } from '../../operators/stateKeys.js';
+import { LeaderboardModel, type ModelEvent, modelWindow } from './leaderboardModel.js';
 
 /** Every user's score in a window, merged over the partitions. */
 export async function scoreTable(
@@ -17,7 +16,7 @@ export async function scoreTable(
 ): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (let p = 0; p < partitions; p++) {
-    const flat = await redis.zrange(scoresKey(name, p, board, windowKey), 0, -1, 'WITHSCORES');
+    const flat = await redis.zrange(stateKeys(name, p).scores(board, windowKey), 0, -1, 'WITHSCORES');
     for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = Number(flat[i + 1]);
   }
   return out;
@@ -53,7 +52,7 @@ export async function expectModelState(
       const keys = new Set(
         events
           .filter((e) => e.board === board.id)
-          .map((e) => windowKey(window, windowFor(window, e.ts).start)),
+          .map((e) => modelWindow(board, window, e.ts).key),
       );
       for (const key of keys) {
         const actual = await scoreTable(redis, name, partitions, board.id, key);

@@ -5,13 +5,12 @@
  */
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
-import { openDatabase } from '../../operators/store/database.js';
+import { archiveStore, LeaderboardWorkers, openDatabase } from '../../leaderboard/index.js';
 import { createApp } from '../../server/app.js';
 import { parseApiKeys } from '../../server/auth/apiKeys.js';
 import { type Config, loadConfig } from '../../server/config.js';
 import { listenEdge } from '../../server/edgeServer.js';
 import { createServices, type Services } from '../../server/services.js';
-import { LeaderboardWorkers } from '../../topology/runner.js';
 import { dropKeys, redisUrl, uniqueName } from './redis.js';
 
 export const TEST_KEYS = {
@@ -57,6 +56,7 @@ export async function startTestService(
       partitions: config.PARTITIONS,
       refreshMs: config.REFRESH_MS,
       registry: services.registry,
+      archive: archiveStore(db),
       consumer: { leaseMs: 2000, blockMs: 20 },
     });
     await services.workers.start();

@@ -4,9 +4,11 @@
  * before a partition grows without bound.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { Producer, StreamAdmin } from 'redis-streams-consumer-groups';
-import { type EncodedEvent, encodeEvent } from '../operators/eventCodec.js';
+import { StreamAdmin } from 'redis-streams-consumer-groups';
+import { PipelineProducer } from '../topology/index.js';
 import { DEFAULTS } from './defaults.js';
+import { scoreStreams } from './pipeline.js';
+import type { ScoreEvent } from './scoreEvents.js';
 
 export interface EventWriterOptions {
   name?: string;
@@ -28,7 +30,7 @@ export interface EventWriterOptions {
 export class EventWriter {
   readonly partitions: number;
   readonly highWaterMark: number;
-  private readonly producer: Producer;
+  private readonly producer: PipelineProducer<ScoreEvent>;
   private readonly admin: StreamAdmin;
   private backlogs: number[];
   private timer?: NodeJS.Timeout;
@@ -36,7 +38,7 @@ export class EventWriter {
   constructor(redis: Redis | Cluster, options: EventWriterOptions = {}) {
     this.partitions = options.partitions ?? DEFAULTS.partitions;
     const name = options.name ?? DEFAULTS.name;
-    this.producer = new Producer(redis, {
+    this.producer = new PipelineProducer(scoreStreams, redis, {
       name,
       partitions: this.partitions,
       retentionMs: options.retentionMs,
@@ -55,7 +57,7 @@ export class EventWriter {
 
   /** The partition of a user. */
   partitionOf(userId: string): number {
-    return this.producer.partitionOf(userId);
+    return this.producer.partitionOfKey(userId);
   }
 
   /** Partitions among these users' whose backlog is over the high-water mark. */
@@ -75,13 +77,13 @@ export class EventWriter {
   }
 
   /** Appends one event; resolves with its entry id once Redis has accepted it. */
-  appendOne(event: EncodedEvent): Promise<string> {
-    return this.producer.appendOne({ key: event.userId, fields: encodeEvent(event) });
+  appendOne(event: ScoreEvent): Promise<string> {
+    return this.producer.appendOne(event);
   }
 
   /** Appends events; resolves once Redis has accepted every one. */
-  async append(events: readonly EncodedEvent[]): Promise<void> {
-    await this.producer.appendAll(events.map((event) => ({ key: event.userId, fields: encodeEvent(event) })));
+  async append(events: readonly ScoreEvent[]): Promise<void> {
+    await this.producer.append(events);
   }
 
   /** Re-reads every partition's backlog now. */

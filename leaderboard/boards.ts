@@ -1,45 +1,12 @@
 /**
- * Board configurations: validated with one schema, kept in Redis (`lb:boards`) where every
- * process reads them, announced on a channel when they change, and cached in memory so the
- * pipeline's lookups are synchronous.
+ * The board registry: configurations validated with one schema, kept in Redis (`lb:boards`)
+ * where every process reads them, and cached in memory so the pipeline's lookups are synchronous.
+ * Each board is a group of the leaderboard pipeline: the registry is the pipeline's group source.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { z } from 'zod';
-import { BOARD_ID } from '../operators/eventCodec.js';
-import { boardsKey } from '../operators/stateKeys.js';
-import type { BoardConfig } from '../operators/types.js';
-
-export const boardConfigSchema = z
-  .object({
-    id: z.string().regex(BOARD_ID, 'board id must match ^[a-z0-9][a-z0-9_-]{0,63}$'),
-    policy: z.enum(['sum', 'max', 'min', 'last']).default('sum'),
-    order: z.enum(['desc', 'asc']).default('desc'),
-    windows: z
-      .array(z.enum(['all', 'day', 'week', 'month']))
-      .min(1, 'a board keeps at least one window')
-      .refine((w) => new Set(w).size === w.length, 'windows must not repeat')
-      .default(['all', 'day', 'week', 'month']),
-    topK: z.number().int().min(1).max(1000).default(100),
-    graceSeconds: z
-      .number()
-      .int()
-      .min(0)
-      .max(7 * 86_400)
-      .default(300),
-    retentionDays: z.number().int().min(1).max(3650).default(30),
-  })
-  .strict();
-
-/** The board a fresh start has, so the service is usable at once. */
-export const DEFAULT_BOARD: BoardConfig = {
-  id: 'global',
-  policy: 'sum',
-  order: 'desc',
-  windows: ['all', 'day', 'week', 'month'],
-  topK: 100,
-  graceSeconds: 300,
-  retentionDays: 30,
-};
+import type { GroupSettings, GroupSource } from '../topology/index.js';
+import { type BoardConfig, DEFAULT_BOARD, groupSettings } from './boardConfig.js';
+import { boardsKey } from './keys.js';
 
 /** Changing a board's policy or order would mix two meanings in one set of scores. */
 export class BoardConflictError extends Error {
@@ -55,8 +22,11 @@ export class BoardConflictError extends Error {
  * await boards.load();
  * boards.get('global')?.policy; // 'sum'
  */
-export class BoardRegistry {
+export class BoardRegistry implements GroupSource {
+  readonly noun = 'board';
   private boards = new Map<string, BoardConfig>();
+  /** Each board's group settings, while its config object stays the same. */
+  private readonly settingsOf = new WeakMap<BoardConfig, GroupSettings>();
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -67,12 +37,35 @@ export class BoardRegistry {
   async load(): Promise<void> {
     await this.redis.hsetnx(boardsKey(this.name), DEFAULT_BOARD.id, JSON.stringify(DEFAULT_BOARD));
     const raw = await this.redis.hgetall(boardsKey(this.name));
-    this.boards = new Map(Object.entries(raw).map(([id, json]) => [id, JSON.parse(json) as BoardConfig]));
+    const next = new Map<string, BoardConfig>();
+    for (const [id, json] of Object.entries(raw)) {
+      const known = this.boards.get(id);
+      // Keep the object when nothing changed: the pipeline's specs are remembered per object.
+      next.set(id, known && JSON.stringify(known) === json ? known : (JSON.parse(json) as BoardConfig));
+    }
+    this.boards = next;
   }
 
   /** The board's configuration, from memory. */
   get(id: string): BoardConfig | undefined {
     return this.boards.get(id);
+  }
+
+  /** The pipeline group of a board (GroupSource). */
+  settings(id: string): GroupSettings | undefined {
+    const board = this.boards.get(id);
+    if (!board) return undefined;
+    let settings = this.settingsOf.get(board);
+    if (!settings) {
+      settings = groupSettings(board);
+      this.settingsOf.set(board, settings);
+    }
+    return settings;
+  }
+
+  /** Reloads when a batch names boards this process does not know yet (GroupSource). */
+  async refresh(): Promise<void> {
+    await this.load();
   }
 
   /** Whether every id is known, reloading once from Redis if one is not (a board just created). */
@@ -88,7 +81,7 @@ export class BoardRegistry {
   }
 
   /**
-   * Creates or updates a board. Window, K, grace and retention may change; policy and order may not.
+   * Creates or updates a board. Windows, K, grace and retention may change; policy and order may not.
    * @throws BoardConflictError when the policy or order of an existing board would change.
    */
   async put(config: BoardConfig): Promise<{ created: boolean; board: BoardConfig }> {
