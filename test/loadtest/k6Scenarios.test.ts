@@ -205,6 +205,34 @@ describe('the plan of a run', () => {
     expect(plan.testThresholds(spike)).toMatchObject(spike.thresholds);
   });
 
+  it.each(
+    tests,
+  )('%s pre-allocates VUs for its peak rate over its kinds p99 bound (no VU runs out before a threshold fails)', (name) => {
+    const test = plan.testOf(definition, name);
+    const bound = (kind: string) => {
+      const expressions = [
+        ...(test.thresholds[`http_req_duration{kind:${kind}}`] ?? []),
+        ...(test.thresholds.http_req_duration ?? []),
+      ].map((t) => (typeof t === 'string' ? t : t.threshold));
+      const bounds = expressions.flatMap((e) => /^p\(99\)<(\d+)$/.exec(e)?.[1] ?? []).map(Number);
+      expect(bounds.length, `${name}: a p(99) bound for ${kind}`).toBeGreaterThan(0);
+      return Math.min(...bounds);
+    };
+    for (const [scenarioName, scenario] of Object.entries(test.scenarios)) {
+      if (scenario.exec !== 'traffic') continue;
+      const peak = Math.max(
+        scenario.rate ?? 0,
+        scenario.startRate ?? 0,
+        ...(scenario.stages ?? []).map((s) => s.target),
+      );
+      const slowest = Math.max(...Object.keys(scenario.mix!).map(bound));
+      expect(scenario.preAllocatedVUs, `${name}.${scenarioName}`).toBeGreaterThanOrEqual(
+        Math.ceil((peak * slowest) / 1000),
+      );
+      expect(scenario.maxVUs, `${name}.${scenarioName}`).toBeGreaterThanOrEqual(scenario.preAllocatedVUs!);
+    }
+  });
+
   it('refuses a maxDropped outside 0..1', () => {
     const spike = definition.tests['ingest-spike']!;
     expect(() => plan.testOf(only('x', { ...spike, maxDropped: 1.5 }), 'x')).toThrow(/maxDropped/);
