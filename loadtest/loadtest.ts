@@ -1,13 +1,14 @@
 /**
  * `npm run loadtest -- <scenario> [options]`: runs one scenario of loadtest/k6/scenarios.json
- * with k6 when k6 is on the PATH, else with the autocannon fallback runner (same definition, same
- * requests and checks, the thresholds judged here). Without --url it starts the service itself,
- * as `npm start` does, in a temporary directory. Exits 1 when a threshold fails.
+ * with k6 when it is installed (`K6_BINARY`, or `k6` on the PATH), else with the autocannon
+ * fallback runner (same definition, same requests and checks, the thresholds judged here).
+ * Without --url it starts the service itself, as `npm start` does, in a temporary directory.
+ * Exits 1 when a threshold fails.
  */
 import { parseArgs } from 'node:util';
 import { loadDefinition, type Scales } from './scenarios/definition.js';
 import { runWithAutocannon } from './scenarios/fallbackRunner.js';
-import { k6Installed, runWithK6 } from './scenarios/k6Runner.js';
+import { k6Binary, k6Installed, runWithK6 } from './scenarios/k6Runner.js';
 import { type LocalService, startLocalService } from './scenarios/localService.js';
 import { formatSummary } from './scenarios/summary.js';
 import type { Target } from './scenarios/target.js';
@@ -22,8 +23,10 @@ options:
   --read-key KEY         key sent with reads (default: $READ_KEY; unset: reads carry no key)
   --duration-scale X     multiply every duration (0.05: a 40 s scenario in 2 s), default 1
   --rate-scale X         multiply every rate and VU count, default 1
-  --runner k6|autocannon default: k6 when it is on the PATH, else autocannon
-  --list                 list the scenarios`;
+  --runner k6|autocannon default: k6 when it runs ($K6_BINARY, else k6 on the PATH), else autocannon
+  --list                 list the scenarios
+
+k6 runs are for k6 v1.0.0 or newer (the scripts check it).`;
 
 function positiveNumber(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
@@ -65,6 +68,11 @@ async function main(argv: string[]): Promise<number> {
   const runner = values.runner ?? (k6Installed() ? 'k6' : 'autocannon');
   if (runner !== 'k6' && runner !== 'autocannon')
     throw new Error(`--runner must be k6 or autocannon, not '${runner}'`);
+  if (runner === 'k6' && !k6Installed()) {
+    throw new Error(
+      `--runner k6: '${k6Binary()}' does not run; set K6_BINARY to a k6 binary or put k6 on the PATH`,
+    );
+  }
 
   const url = values.url ?? process.env.BASE_URL;
   let service: LocalService | undefined;

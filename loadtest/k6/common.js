@@ -1,7 +1,8 @@
 /**
- * What the four k6 scripts share: the definition (scenarios.json, read once in the init context),
- * the environment, set-up (board, seed scores, friend lists, wait for the workers), sending one
- * request of a scenario's mix, and listening to the live stream.
+ * What the k6 scripts share: the definition (scenarios.json, read once in the init context), the
+ * environment, the k6 version check, set-up (board, seed scores, friend lists, wait for the
+ * workers), sending one request of a scenario's mix, listening to the live stream, and the
+ * freshness probes (a marker event sent while listening, and when it showed).
  *
  * Environment (k6 run -e NAME=value, or exported in the shell):
  *   BASE_URL        the service, default http://127.0.0.1:3000
@@ -12,25 +13,38 @@
  *   RATE_SCALE      multiplies every rate and VU count, default 1
  */
 import { fail, sleep } from 'k6';
+import exec from 'k6/execution';
 import http from 'k6/http';
-import { Counter, Rate } from 'k6/metrics';
+import { Counter, Rate, Trend } from 'k6/metrics';
 import {
   buildRequest,
   checksFor,
   countTopEvents,
   friendListRequests,
   k6Options,
+  k6VersionProblem,
   LIVE_KIND,
   LIVE_METRICS,
   liveRequest,
+  MARKER_KIND,
+  MIN_K6_VERSION,
+  markerRequest,
+  markerSighting,
   needsFriendLists,
   parseDuration,
   pickKind,
   REQUEST_KINDS,
   scaledTest,
   seedBatches,
+  sseEvents,
   userId,
 } from './plan.js';
+
+// The freshness probes need http.asyncRequest (k6 v0.43.0); older k6 stop here. Newer ones that are
+// still too old stop in setup(), where the version can be read (see checkK6Version).
+if (typeof http.asyncRequest !== 'function') {
+  throw new Error(`these scripts need k6 v${MIN_K6_VERSION} or newer (this k6 has no http.asyncRequest)`);
+}
 
 const definition = JSON.parse(open('./scenarios.json'));
 
@@ -44,9 +58,11 @@ const setupStatuses = http.expectedStatuses(200, 201, 202, 403, 404);
 
 const liveStreamsOk = new Rate(LIVE_METRICS.streamsOk);
 const liveUpdates = new Counter(LIVE_METRICS.updates);
+const markersSeen = new Rate(LIVE_METRICS.markersSeen);
+const freshness = new Trend(LIVE_METRICS.freshness, true);
 
 const checksByKind = {};
-for (const kind of REQUEST_KINDS) checksByKind[kind] = checksFor(kind, definition);
+for (const kind of REQUEST_KINDS.concat([MARKER_KIND])) checksByKind[kind] = checksFor(kind, definition);
 
 /** The `options` of a test: its scenarios and thresholds, scaled by DURATION_SCALE and RATE_SCALE. */
 export function optionsFor(test) {
@@ -78,6 +94,16 @@ function json(response) {
   }
 }
 
+/**
+ * Stops the test when this k6 is older than MIN_K6_VERSION. k6 has no version in its JavaScript
+ * API; the User-Agent it sent with a request carries it (unless --user-agent replaced it: then
+ * the check cannot tell and lets the test run).
+ */
+function checkK6Version(response) {
+  const problem = k6VersionProblem([].concat(response.request.headers['User-Agent'] || [])[0]);
+  if (problem) fail(problem);
+}
+
 /** Creates the board (or finds it when the key lacks the admin scope). */
 function ensureBoard() {
   const board = definition.board;
@@ -86,9 +112,11 @@ function ensureBoard() {
     tags: SETUP_TAGS,
     responseCallback: setupStatuses,
   });
+  checkK6Version(put);
   if (put.status === 200 || put.status === 201) return;
   const list = http.get(`${BASE_URL}/v1/boards`, { headers: headers('read', false), tags: SETUP_TAGS });
-  const boards = json(list)?.boards || [];
+  const listed = json(list);
+  const boards = listed === null ? [] : listed.boards || [];
   if (!boards.some((b) => b.id === board.id)) {
     fail(
       `PUT /v1/boards/${board.id} answered ${put.status} (${put.body}); API_KEY needs the admin scope to create the board`,
@@ -180,19 +208,56 @@ export function sendFromMix(test, scenario) {
 export function listenLive(test, scenario) {
   const listen = testFor(test).scenarios[scenario].listen;
   const request = liveRequest(definition);
+  const response = http.get(BASE_URL + request.path, liveParams(request, listen));
+  return { response, topEvents: countTopEvents(response.body) };
+}
+
+function liveParams(request, listen) {
   const requestHeaders = headers(request.key, false);
   requestHeaders.Accept = 'text/event-stream';
-  const response = http.get(BASE_URL + request.path, {
+  return {
     headers: requestHeaders,
     timeout: parseDuration(listen),
     tags: { kind: LIVE_KIND, name: request.name },
     responseCallback: null,
-  });
-  return { response, topEvents: countTopEvents(response.body) };
+  };
 }
 
 /** Records a listening window in the live metrics (thresholds live_streams_ok, live_updates). */
 export function recordLive(ok, topEvents) {
   liveStreamsOk.add(ok);
   if (topEvents > 1) liveUpdates.add(topEvents - 1);
+}
+
+/**
+ * A freshness probe: opens the live stream for the scenario's `listen` window (asynchronously, so
+ * the VU goes on), sends a marker event `markAfter` into the window (a fresh user that takes rank
+ * 1, see markerRequest in plan.js), then waits for the window's cut and finds the first `top`
+ * event listing the marker. k6 cannot tell when that event arrived (it reads the stream only at
+ * the cut), so "appeared at" is the event's `updatedAt`, the server's clock on the same machine.
+ * Returns the marker's response and checks, and the sighting (markerSighting in plan.js).
+ */
+export async function markLive(test, scenario) {
+  const spec = testFor(test).scenarios[scenario];
+  const live = liveRequest(definition);
+  const listening = http.asyncRequest('GET', BASE_URL + live.path, null, liveParams(live, spec.listen));
+  sleep(parseDuration(spec.markAfter) / 1000);
+  const sentAt = Date.now();
+  const marker = markerRequest(definition, `${exec.vu.idInTest}-${exec.vu.iterationInScenario}`, sentAt);
+  const sent = http.post(BASE_URL + marker.path, marker.body, {
+    headers: headers(marker.key, true),
+    tags: { kind: MARKER_KIND, name: marker.name },
+  });
+  const body = json(sent);
+  const checks = {};
+  for (const [name, ok] of Object.entries(checksByKind[MARKER_KIND]))
+    checks[name] = (r) => ok(r.status, body);
+  const heard = await listening;
+  return { sent, checks, heard, sighting: markerSighting(sseEvents(heard.body), marker.userId, sentAt) };
+}
+
+/** Records a probe in live_markers_seen and, when the marker showed after connection, live_freshness. */
+export function recordMarker(seen, sighting) {
+  markersSeen.add(seen);
+  if (seen) freshness.add(sighting.freshnessMs);
 }

@@ -9,9 +9,11 @@ export interface Stage {
   target: number;
 }
 
+export type Exec = 'traffic' | 'listen' | 'mark';
+
 export interface ScenarioDefinition {
   executor: Executor;
-  exec: 'traffic' | 'listen';
+  exec: Exec;
   startTime?: string;
   gracefulStop?: string;
   timeUnit?: string;
@@ -24,8 +26,10 @@ export interface ScenarioDefinition {
   vus?: number;
   /** Weights of the request kinds (traffic scenarios). */
   mix?: Partial<Record<RequestKind, number>>;
-  /** How long one listener keeps its stream open (listen scenarios). */
+  /** How long one listener keeps its stream open (listen and mark scenarios). */
   listen?: string;
+  /** How far into each listening window the marker event goes out (mark scenarios). */
+  markAfter?: string;
 }
 
 /** A k6 threshold: an expression such as 'p(99)<250', or k6's object form. */
@@ -33,6 +37,8 @@ export type Threshold = string | { threshold: string; abortOnFail?: boolean; del
 
 export interface TestDefinition {
   description: string;
+  /** Share (0..1) of the planned requests that may go unsent; default 0. */
+  maxDropped?: number;
   scenarios: Record<string, ScenarioDefinition>;
   thresholds: Record<string, Threshold[]>;
 }
@@ -59,7 +65,7 @@ export interface Definition {
 }
 
 export interface PlannedRequest {
-  kind: RequestKind | 'live';
+  kind: RequestKind | 'live' | 'marker';
   method: 'GET' | 'POST' | 'PUT';
   path: string;
   /** The path with ids replaced, to group metrics. */
@@ -67,6 +73,29 @@ export interface PlannedRequest {
   body: string | null;
   key: 'ingest' | 'read';
   status: number;
+}
+
+/** A marker event: a PlannedRequest with the fresh user it scores. */
+export interface MarkerRequest extends PlannedRequest {
+  kind: 'marker';
+  userId: string;
+}
+
+export interface SseEvent {
+  event: string;
+  id: string | null;
+  data: string;
+}
+
+export interface MarkerSighting {
+  /** Position in the events of the first `top` event listing the marker; -1: none. */
+  index: number;
+  /** That event is the window's first `top` event (the snapshot sent at connection). */
+  inFirst: boolean;
+  /** Its `updatedAt` (epoch ms, server clock); null when not seen. */
+  appearedAt: number | null;
+  /** appearedAt - sentAt; NaN when not seen. */
+  freshnessMs: number;
 }
 
 export type Check = (status: number, body: unknown) => boolean;
@@ -78,14 +107,19 @@ export interface Scales {
 
 export const REQUEST_KINDS: RequestKind[];
 export const LIVE_KIND: 'live';
-export const LIVE_METRICS: { streamsOk: string; updates: string };
-export const EXECUTORS: Record<Executor, 'traffic' | 'listen'>;
+export const MARKER_KIND: 'marker';
+export const LIVE_METRICS: { streamsOk: string; updates: string; markersSeen: string; freshness: string };
+export const EXECUTORS: Record<Executor, Exec[]>;
+export const MIN_K6_VERSION: string;
 
 export function parseDuration(text: string): number;
 export function formatDuration(ms: number): string;
 export function testOf(definition: Definition, name: string): TestDefinition;
 export function scaledTest(definition: Definition, name: string, scales?: Scales): TestDefinition;
 export function testSeconds(test: TestDefinition): number;
+export function plannedIterations(test: TestDefinition): number;
+export function testThresholds(test: TestDefinition): Record<string, Threshold[]>;
+export function testKinds(test: TestDefinition): (RequestKind | 'live' | 'marker')[];
 export function k6Options(definition: Definition, name: string, scales?: Scales): Record<string, unknown>;
 export function needsFriendLists(test: TestDefinition): boolean;
 export function userId(n: number): string;
@@ -95,5 +129,9 @@ export function friendsOf(definition: Definition, owner: number): string[];
 export function friendListRequests(definition: Definition): { method: 'PUT'; path: string; body: string }[];
 export function buildRequest(kind: RequestKind, definition: Definition, random: Random): PlannedRequest;
 export function liveRequest(definition: Definition): PlannedRequest;
-export function checksFor(kind: RequestKind, definition: Definition): Record<string, Check>;
+export function checksFor(kind: RequestKind | 'marker', definition: Definition): Record<string, Check>;
 export function countTopEvents(text: string): number;
+export function markerRequest(definition: Definition, tag: string, sentAt: number): MarkerRequest;
+export function sseEvents(text: string): SseEvent[];
+export function markerSighting(events: readonly SseEvent[], userId: string, sentAt: number): MarkerSighting;
+export function k6VersionProblem(userAgent: string | null | undefined): string | null;

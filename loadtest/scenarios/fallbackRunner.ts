@@ -1,14 +1,24 @@
 /**
  * Runs one test of the definition without k6: set-up as the k6 scripts do it, then every
- * scenario of the test side by side (traffic with autocannon, live listeners with node:http), then
- * the test's thresholds judged on what was measured.
+ * scenario of the test side by side (traffic with autocannon, live listeners and freshness probes
+ * with node:http), then the test's thresholds (plan.js' testThresholds: the definition's and the
+ * dropped-requests budget) judged on what was measured.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LoadedDefinition, loadDefinition, type RequestKind, type Scales } from './definition.js';
 import { runListeners } from './live.js';
+import { runMarkers } from './markers.js';
 import { prepare } from './prepare.js';
-import { emptyKindStats, emptyLiveStats, type KindStats, type LiveStats, type RunResult } from './stats.js';
+import {
+  emptyFreshnessStats,
+  emptyKindStats,
+  emptyLiveStats,
+  type FreshnessStats,
+  type KindStats,
+  type LiveStats,
+  type RunResult,
+} from './stats.js';
 import type { Target } from './target.js';
 import { checkThresholds, evaluateThresholds, type ThresholdResult } from './thresholds.js';
 import { runTraffic } from './traffic.js';
@@ -35,7 +45,8 @@ export async function runWithAutocannon(options: FallbackOptions): Promise<Fallb
   const { plan, definition } = loaded;
   const log = options.log ?? (() => {});
   const test = plan.scaledTest(definition, options.test, options.scales);
-  checkThresholds(test.thresholds);
+  const thresholds = plan.testThresholds(test);
+  checkThresholds(thresholds);
 
   const setupStarted = performance.now();
   await prepare(loaded, options.target, test);
@@ -46,22 +57,26 @@ export async function runWithAutocannon(options: FallbackOptions): Promise<Fallb
   );
 
   const kinds: Record<string, KindStats> = {};
-  const statsOf = (kind: RequestKind) => {
+  const statsOf = (kind: RequestKind | 'marker') => {
     kinds[kind] ??= emptyKindStats(kind);
     return kinds[kind];
   };
   let live: LiveStats | undefined;
+  let freshness: FreshnessStats | undefined;
   log(`load: ${plan.testSeconds(test).toFixed(1)} s (${Object.keys(test.scenarios).join(', ')})`);
   // Latencies are measured in this process: a stalled event loop here shows up in them.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const started = performance.now();
   await Promise.all(
-    Object.values(test.scenarios).map(async (scenario) => {
+    Object.entries(test.scenarios).map(async ([name, scenario]) => {
       if (scenario.startTime) await sleep(plan.parseDuration(scenario.startTime));
       if (scenario.exec === 'listen') {
         live ??= emptyLiveStats();
         await runListeners(loaded, options.target, scenario, live);
+      } else if (scenario.exec === 'mark') {
+        freshness ??= emptyFreshnessStats();
+        await runMarkers(loaded, options.target, name, scenario, freshness, statsOf('marker'));
       } else {
         await runTraffic(loaded, options.target, scenario, statsOf);
       }
@@ -75,7 +90,8 @@ export async function runWithAutocannon(options: FallbackOptions): Promise<Fallb
     generatorDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     kinds,
     ...(live ? { live } : {}),
+    ...(freshness ? { freshness } : {}),
   };
-  const thresholds = evaluateThresholds(test.thresholds, result);
-  return { result, thresholds, passed: thresholds.every((t) => t.passed) };
+  const judged = evaluateThresholds(thresholds, result);
+  return { result, thresholds: judged, passed: judged.every((t) => t.passed) };
 }

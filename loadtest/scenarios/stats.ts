@@ -1,6 +1,7 @@
 /**
- * What the fallback runner measures, per request kind and for the live listeners: the same
- * quantities k6 reports (http_reqs, http_req_failed, http_req_duration, checks, live metrics).
+ * What the fallback runner measures, per request kind, for the live listeners and for the
+ * freshness probes: the same quantities k6 reports (http_reqs, http_req_failed,
+ * http_req_duration, dropped_iterations, checks, the live and freshness metrics).
  */
 
 export interface KindStats {
@@ -43,6 +44,30 @@ export interface LiveStats {
   checks: CheckCounts;
 }
 
+/** The freshness probes of one mark scenario. */
+export interface ProbeStats {
+  /** Listening windows opened (one marker each). */
+  windows: number;
+  /** Windows whose marker showed in a `top` event after the first (live_markers_seen). */
+  seen: number;
+  /** Windows whose marker was already in the first `top` event (the stream connected late). */
+  inFirst: number;
+  /** Windows that failed to connect or broke before their end. */
+  errors: number;
+  /** Windows by status code (0: no answer). */
+  statuses: Record<string, number>;
+  /** Marker sent to the `updatedAt` of the first `top` event listing it, ms (live_freshness). */
+  freshnessMs: number[];
+  /** Marker sent to that event's arrival here, ms: freshness including the delivery. */
+  deliveredMs: number[];
+}
+
+export interface FreshnessStats {
+  /** By mark scenario name (the `scenario` tag of k6). */
+  scenarios: Record<string, ProbeStats>;
+  checks: CheckCounts;
+}
+
 export interface RunResult {
   test: string;
   runner: 'autocannon';
@@ -52,6 +77,7 @@ export interface RunResult {
   generatorDelayMs: { p99: number; max: number };
   kinds: Record<string, KindStats>;
   live?: LiveStats;
+  freshness?: FreshnessStats;
 }
 
 export function emptyChecks(): CheckCounts {
@@ -73,6 +99,14 @@ export function emptyKindStats(kind: string): KindStats {
 
 export function emptyLiveStats(): LiveStats {
   return { streams: 0, ok: 0, topEvents: 0, updates: 0, statuses: {}, errors: 0, checks: emptyChecks() };
+}
+
+export function emptyProbeStats(): ProbeStats {
+  return { windows: 0, seen: 0, inFirst: 0, errors: 0, statuses: {}, freshnessMs: [], deliveredMs: [] };
+}
+
+export function emptyFreshnessStats(): FreshnessStats {
+  return { scenarios: {}, checks: emptyChecks() };
 }
 
 export function countStatus(statuses: Record<string, number>, status: number): void {
@@ -110,5 +144,17 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export function sortedLatencies(stats: KindStats): number[] {
-  return [...stats.latencies].sort((a, b) => a - b);
+  return sorted(stats.latencies);
+}
+
+export function sorted(values: readonly number[]): number[] {
+  return [...values].sort((a, b) => a - b);
+}
+
+/**
+ * k6's dropped_iterations for this runner: requests the plan asked for that were not sent, per
+ * kind (a kind sending more than its plan does not make up for another sending less).
+ */
+export function droppedCount(stats: KindStats[]): number {
+  return stats.reduce((sum, s) => sum + Math.max(0, Math.round(s.planned) - requestCount(s)), 0);
 }

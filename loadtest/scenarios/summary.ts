@@ -1,6 +1,9 @@
-/** The fallback runner's end-of-test summary: one line per request kind, the live metrics, the thresholds. */
+/**
+ * The fallback runner's end-of-test summary: one line per request kind, requests short of the
+ * plan, the live metrics, the freshness probes, the thresholds.
+ */
 import type { FallbackOutcome } from './fallbackRunner.js';
-import { percentile, requestCount, sortedLatencies } from './stats.js';
+import { droppedCount, percentile, requestCount, sorted, sortedLatencies } from './stats.js';
 
 function cell(value: string | number, width: number): string {
   return String(value).padStart(width);
@@ -53,11 +56,24 @@ export function formatSummary(outcome: FallbackOutcome): string {
     const other = Object.entries(stats.statuses).filter(([status]) => !status.startsWith('2'));
     if (other.length > 0) lines.push(`  statuses: ${other.map(([s, n]) => `${s} x${n}`).join(', ')}`);
   }
+  lines.push(`dropped  ${droppedCount(Object.values(result.kinds))} requests short of the plan`);
   if (result.live) {
     const live = result.live;
     lines.push(
       `live     ${live.streams} listening windows, ${live.ok} with a top event, ` +
         `${live.topEvents} top events (${live.updates} updates after the first), ${live.errors} broken`,
+    );
+  }
+  for (const [name, probes] of Object.entries(result.freshness?.scenarios ?? {})) {
+    const fresh = sorted(probes.freshnessMs);
+    const delivered = sorted(probes.deliveredMs);
+    const figures = (values: number[]) =>
+      `p50 ${ms(percentile(values, 50))}, p90 ${ms(percentile(values, 90))}, ` +
+      `p99 ${ms(percentile(values, 99))}, max ${ms(values.length > 0 ? values[values.length - 1]! : Number.NaN)} ms`;
+    lines.push(
+      `fresh    ${name}: ${probes.windows} markers, ${probes.seen} seen` +
+        (probes.inFirst > 0 ? ` (${probes.inFirst} already in the first top event)` : '') +
+        `, ${probes.errors} broken; to updatedAt ${figures(fresh)}; to arrival here ${figures(delivered)}`,
     );
   }
   lines.push(

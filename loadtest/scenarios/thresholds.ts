@@ -1,8 +1,9 @@
 /**
  * k6 thresholds evaluated on the fallback runner's measurements. The metrics it knows are the
  * ones the scenarios use: http_reqs, http_req_failed, http_req_duration (each for all kinds or
- * one, `metric{kind:top}`), checks, and the live metrics. Any other metric, tag or expression is
- * refused before the run starts rather than skipped.
+ * one, `metric{kind:top}`), dropped_iterations, checks, the live metrics, and the freshness
+ * probes' metrics (for all mark scenarios or one, `live_freshness{scenario:markers_spike}`). Any
+ * other metric, tag or expression is refused before the run starts rather than skipped.
  *
  * http_req_duration without a kind tag is judged per kind: it passes when it passes for every
  * kind. For percentiles, med, avg and max that is at least as strict as k6 (a statistic of the
@@ -10,11 +11,14 @@
  */
 import type { Threshold } from './definition.js';
 import {
+  droppedCount,
   failedRate,
   type KindStats,
+  type ProbeStats,
   percentile,
   type RunResult,
   requestCount,
+  sorted,
   sortedLatencies,
 } from './stats.js';
 
@@ -29,6 +33,7 @@ export interface ThresholdResult {
 interface Parsed {
   metric: string;
   kind?: string;
+  scenario?: string;
   statistic: string;
   /** For p(N). */
   p?: number;
@@ -36,35 +41,44 @@ interface Parsed {
   bound: number;
 }
 
+const TREND = ['avg', 'min', 'med', 'max', 'p'];
+
 const STATISTICS: Record<string, string[]> = {
   http_reqs: ['count', 'rate'],
   http_req_failed: ['rate'],
-  http_req_duration: ['avg', 'min', 'med', 'max', 'p'],
+  http_req_duration: TREND,
+  dropped_iterations: ['count'],
   checks: ['rate'],
   live_streams_ok: ['rate'],
   live_updates: ['count', 'rate'],
+  live_markers_seen: ['rate'],
+  live_freshness: TREND,
 };
 
-const KIND_TAGGED = new Set(['http_reqs', 'http_req_failed', 'http_req_duration']);
+const TAGS: Record<string, Set<string>> = {
+  kind: new Set(['http_reqs', 'http_req_failed', 'http_req_duration']),
+  scenario: new Set(['live_markers_seen', 'live_freshness']),
+};
 
 function parse(key: string, threshold: Threshold): Parsed {
   const expression = typeof threshold === 'string' ? threshold : threshold.threshold;
-  const metricMatch = /^([a-z_]+)(?:\{kind:([a-z-]+)\})?$/.exec(key);
+  const metricMatch = /^([a-z_]+)(?:\{([a-z_]+):([a-z0-9_-]+)\})?$/.exec(key);
   const expressionMatch =
     /^\s*(count|rate|avg|min|med|max|p\((\d+(?:\.\d+)?)\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(
       expression,
     );
   if (!metricMatch || !expressionMatch) throw new Error(`threshold ${key}: '${expression}' is not supported`);
-  const [, metric, kind] = metricMatch as unknown as [string, string, string | undefined];
+  const [, metric, tag, value] = metricMatch as unknown as [string, string, string?, string?];
   const statistic = expressionMatch[2] === undefined ? expressionMatch[1]! : 'p';
   if (!STATISTICS[metric]?.includes(statistic)) {
     throw new Error(`threshold ${key}: the fallback runner cannot evaluate '${expression}' on ${metric}`);
   }
-  if (kind !== undefined && !KIND_TAGGED.has(metric))
-    throw new Error(`threshold ${key}: ${metric} has no kind tag`);
+  if (tag !== undefined && !TAGS[tag]?.has(metric))
+    throw new Error(`threshold ${key}: the fallback runner has no ${tag} tag on ${metric}`);
   return {
     metric,
-    kind,
+    kind: tag === 'kind' ? value : undefined,
+    scenario: tag === 'scenario' ? value : undefined,
     statistic,
     p: expressionMatch[2] === undefined ? undefined : Number(expressionMatch[2]),
     operator: expressionMatch[3]!,
@@ -96,21 +110,31 @@ function compare(value: number, operator: string, bound: number): boolean {
   }
 }
 
-function durationStatistic(stats: KindStats, parsed: Parsed): number {
-  const sorted = sortedLatencies(stats);
-  if (sorted.length === 0) return Number.NaN;
+function trendStatistic(ascending: readonly number[], parsed: Parsed): number {
+  if (ascending.length === 0) return Number.NaN;
   switch (parsed.statistic) {
     case 'avg':
-      return sorted.reduce((sum, v) => sum + v, 0) / sorted.length;
+      return ascending.reduce((sum, v) => sum + v, 0) / ascending.length;
     case 'min':
-      return sorted[0]!;
+      return ascending[0]!;
     case 'max':
-      return sorted[sorted.length - 1]!;
+      return ascending[ascending.length - 1]!;
     case 'med':
-      return percentile(sorted, 50);
+      return percentile(ascending, 50);
     default:
-      return percentile(sorted, parsed.p!);
+      return percentile(ascending, parsed.p!);
   }
+}
+
+function durationStatistic(stats: KindStats, parsed: Parsed): number {
+  return trendStatistic(sortedLatencies(stats), parsed);
+}
+
+/** The probes of the tagged mark scenario, or of all of them. */
+function probesOf(result: RunResult, parsed: Parsed): ProbeStats[] {
+  const all = result.freshness?.scenarios ?? {};
+  if (parsed.scenario === undefined) return Object.values(all);
+  return all[parsed.scenario] ? [all[parsed.scenario]!] : [];
 }
 
 /** The value a threshold is judged on; for untagged durations, the value of the worst kind. */
@@ -128,14 +152,27 @@ function measure(result: RunResult, parsed: Parsed): number {
       if (values.length === 0 || values.some(Number.isNaN)) return Number.NaN;
       return parsed.operator.startsWith('>') ? Math.min(...values) : Math.max(...values);
     }
+    case 'dropped_iterations':
+      return droppedCount(all);
     case 'checks': {
-      const counts = [...all.map((s) => s.checks), ...(result.live ? [result.live.checks] : [])];
+      const counts = [
+        ...all.map((s) => s.checks),
+        ...(result.live ? [result.live.checks] : []),
+        ...(result.freshness ? [result.freshness.checks] : []),
+      ];
       const passes = counts.reduce((sum, c) => sum + c.passes, 0);
       const total = passes + counts.reduce((sum, c) => sum + c.fails, 0);
       return total === 0 ? Number.NaN : passes / total;
     }
     case 'live_streams_ok':
       return result.live && result.live.streams > 0 ? result.live.ok / result.live.streams : Number.NaN;
+    case 'live_markers_seen': {
+      const probes = probesOf(result, parsed);
+      const windows = probes.reduce((sum, p) => sum + p.windows, 0);
+      return windows === 0 ? Number.NaN : probes.reduce((sum, p) => sum + p.seen, 0) / windows;
+    }
+    case 'live_freshness':
+      return trendStatistic(sorted(probesOf(result, parsed).flatMap((p) => p.freshnessMs)), parsed);
     default: {
       const updates = result.live?.updates ?? Number.NaN;
       return parsed.statistic === 'count' ? updates : updates / result.seconds;

@@ -111,3 +111,54 @@ export function exportedNames(source: string, fileName: string): string[] {
   }
   return names;
 }
+
+/**
+ * Syntax that k6 before v0.53 cannot parse (its Babel 6 transpiles every ES module), as
+ * "line: what". Scripts free of it load on an old k6 far enough for their version check to say
+ * what they need instead of failing on a SyntaxError.
+ */
+export function syntaxOldK6Rejects(source: string, fileName: string): string[] {
+  const file = parse(source, fileName);
+  const found: string[] = [];
+  const at = (node: ts.Node, what: string) => {
+    const line = file.getLineAndCharacterOfPosition(node.getStart(file)).line + 1;
+    found.push(`${line}: ${what}`);
+  };
+  const visit = (node: ts.Node) => {
+    if (
+      (ts.isPropertyAccessExpression(node) ||
+        ts.isElementAccessExpression(node) ||
+        ts.isCallExpression(node)) &&
+      node.questionDotToken
+    ) {
+      at(node, 'optional chaining (?.)');
+    } else if (ts.isBinaryExpression(node)) {
+      const operator = node.operatorToken.kind;
+      if (operator === ts.SyntaxKind.QuestionQuestionToken) at(node, 'nullish coalescing (??)');
+      if (
+        operator === ts.SyntaxKind.QuestionQuestionEqualsToken ||
+        operator === ts.SyntaxKind.BarBarEqualsToken ||
+        operator === ts.SyntaxKind.AmpersandAmpersandEqualsToken
+      ) {
+        at(node, `logical assignment (${node.operatorToken.getText(file)})`);
+      }
+    } else if (ts.isSpreadAssignment(node)) {
+      at(node, 'object spread ({ ...x })');
+    } else if (ts.isBindingElement(node) && node.dotDotDotToken && ts.isObjectBindingPattern(node.parent)) {
+      at(node, 'object rest ({ ...rest })');
+    } else if (ts.isCatchClause(node) && !node.variableDeclaration) {
+      at(node, 'catch without a binding');
+    } else if (ts.isNumericLiteral(node) && node.getText(file).includes('_')) {
+      at(node, 'numeric separator');
+    } else if (node.kind === ts.SyntaxKind.BigIntLiteral) {
+      at(node, 'BigInt literal');
+    } else if (ts.isPropertyDeclaration(node) || ts.isPrivateIdentifier(node)) {
+      at(node, 'class field');
+    } else if (ts.isMetaProperty(node) && node.keywordToken === ts.SyntaxKind.ImportKeyword) {
+      at(node, 'import.meta');
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return found;
+}
