@@ -79,6 +79,13 @@ export interface ArchivedTop extends ClosedTop {
  */
 export function archiveSink(options: ArchiveSinkOptions): Observable<ArchivedTop> {
   const intervalMs = options.intervalMs ?? 10_000;
+  const initialDelayMs = options.initialDelayMs ?? 100;
+  const maxDelayMs = options.maxDelayMs ?? 30_000;
+  if (!(initialDelayMs >= 0 && maxDelayMs >= initialDelayMs)) {
+    throw new RangeError(
+      `archiveSink: need 0 <= initialDelayMs <= maxDelayMs, got ${initialDelayMs} and ${maxDelayMs}`,
+    );
+  }
   const retryable = (error: unknown) => options.store.isRetryable?.(error) ?? true;
   return new Observable<ArchivedTop>((subscriber) => {
     const abort = new AbortController();

@@ -46,7 +46,7 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { DEFAULT_RETENTION_MS, partitionFor, partitionKeys } from 'redis-streams-consumer-groups';
 import { scoresKey, snapshotKey } from '../../operators/stateKeys.js';
-import { openDatabase } from '../../operators/store/database.js';
+import { openDatabase } from '../../leaderboard/store/database.js';
 import { createApp } from '../../server/app.js';
 import { parseApiKeys } from '../../server/auth/apiKeys.js';
 import { loadConfig } from '../../server/config.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getFriends } from '../../operators/store/friends.js';
+import { getFriends } from '../../leaderboard/store/friends.js';
 import { call, expectError } from '../../test/server/httpSupport.js';
 import { startTestService, TEST_KEYS, type TestService } from '../../test/support/service.js';
 

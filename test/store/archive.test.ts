@@ -1,15 +1,26 @@
-import { from, lastValueFrom, toArray } from 'rxjs';
-import { describe, expect, it } from 'vitest';
-import { archiveSink } from '../../operators/archiveSink.js';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archiveStore } from '../../leaderboard/archive.js';
 import {
   archivedTop,
   archiveWindow,
   type ClosedWindow,
   isArchived,
   type RankedEntry,
-} from '../../operators/store/archivedWindows.js';
-import type { Database } from '../../operators/store/database.js';
-import { StoreInputError } from '../../operators/store/storeInputError.js';
+} from '../../leaderboard/store/archivedWindows.js';
+import type { Database } from '../../leaderboard/store/database.js';
+import { StoreInputError } from '../../leaderboard/store/storeInputError.js';
+import {
+  type ArchivedTop,
+  type ArchiveSinkOptions,
+  type ArchiveStore,
+  archiveDue,
+  archiveSink,
+} from '../../operators/archiveSink.js';
+import { stateKeys } from '../../operators/stateKeys.js';
+import type { GroupSpec } from '../../operators/types.js';
+import { windowDefinition } from '../../topology/windows/index.js';
+import { dropKeys, redisUrl, uniqueName } from '../support/redis.js';
 import { ENGINES, flaky, unique, useStore } from './engines.js';
 
 const DAY = 86_400_000;
@@ -170,84 +181,142 @@ describe.each(ENGINES)('archive on $name', (engine) => {
     });
   });
 
-  describe('archiveSink', () => {
+  describe('the archive sink, into this store', () => {
     const fast = { initialDelayMs: 5, maxDelayMs: 20 };
+    let redis: Redis;
+    beforeAll(() => {
+      redis = new Redis(redisUrl());
+    });
+    afterAll(async () => {
+      await redis.quit();
+    });
 
-    it('archives the notices in order and emits each once stored', async () => {
+    /** A day board with closed day instances on two partitions, their close times passed. */
+    const closedBoard = async (days: number) => {
+      const name = uniqueName('ar');
       const board = unique('b');
-      const notices = [0, 1, 2].map((i) =>
-        closedDay(board, D + i * DAY, [{ rank: 1, userId: `u${i}`, score: i }]),
-      );
-      const out = await lastValueFrom(from(notices).pipe(archiveSink(store.db, fast), toArray()));
-      expect(out).toEqual(notices.map((n) => ({ ...n, alreadyArchived: false })));
-      for (const [i, n] of notices.entries()) {
-        expect(await archivedTop(store.db, board, 'day', n.windowStart, 5)).toEqual([
-          { rank: 1, userId: `u${i}`, score: i },
-        ]);
+      const spec: GroupSpec = {
+        reduce: 'sum',
+        order: 'desc',
+        windows: [windowDefinition('day')],
+        k: 5,
+        tieBreak: 'member',
+        retentionMs: 30 * DAY,
+      };
+      for (let i = 0; i < days; i++) {
+        const key = `day:${D + i * DAY}`;
+        for (const p of [0, 1]) {
+          const keys = stateKeys(name, p);
+          await redis.zadd(keys.scores(board, key), i + p, `u${i}p${p}`);
+          await redis.zadd(keys.closing, D + (i + 1) * DAY, `${board} ${key}`);
+        }
       }
+      const options = (db: Database, more: Partial<ArchiveSinkOptions> = {}): ArchiveSinkOptions => ({
+        redis,
+        name,
+        partitions: 2,
+        groups: (id) => (id === board ? spec : undefined),
+        store: archiveStore(db),
+        now: () => D + 100 * DAY,
+        ...fast,
+        ...more,
+      });
+      const closing = async () =>
+        (await redis.zcard(stateKeys(name, 0).closing)) + (await redis.zcard(stateKeys(name, 1).closing));
+      return { name, board, options, closing, cleanup: () => dropKeys(redis, name) };
+    };
+
+    it('archives every closed instance once though several partitions list it, then forgets it', async () => {
+      const { board, options, closing, cleanup } = await closedBoard(3);
+      const archived: ArchivedTop[] = [];
+      await archiveDue(options(store.db), (top) => archived.push(top));
+      expect(archived.map((a) => [a.windowStart, a.alreadyArchived, a.entries.map((e) => e.member)])).toEqual(
+        [
+          [D, false, ['u0p1', 'u0p0']],
+          [D + DAY, false, ['u1p1', 'u1p0']],
+          [D + 2 * DAY, false, ['u2p1', 'u2p0']],
+        ],
+      );
+      expect(await archivedTop(store.db, board, 'day', D + DAY, 5)).toEqual([
+        { rank: 1, userId: 'u1p1', score: 2 },
+        { rank: 2, userId: 'u1p0', score: 1 },
+      ]);
+      expect(await closing()).toBe(0);
+      await cleanup();
+    });
+
+    it('leaves an instance that has not closed yet', async () => {
+      const { options, closing, cleanup } = await closedBoard(2);
+      const archived: ArchivedTop[] = [];
+      await archiveDue(options(store.db, { now: () => D + DAY }), (top) => archived.push(top));
+      expect(archived.map((a) => a.windowStart)).toEqual([D]);
+      expect(await closing()).toBe(2);
+      await cleanup();
     });
 
     it('retries a write that failed on the way to the database, with growing delays, and drops nothing', async () => {
-      const board = unique('b');
+      const { board, options, cleanup } = await closedBoard(2);
       const db = flaky(store.db);
-      const retries: number[] = [];
-      const notices = [0, 1].map((i) =>
-        closedDay(board, D + i * DAY, [{ rank: 1, userId: `u${i}`, score: i }]),
-      );
+      let retries = 0;
       db.fail(3);
       const started = Date.now();
-      const out = await lastValueFrom(
-        from(notices).pipe(
-          archiveSink(db.db, { ...fast, onRetry: (_e, attempt) => retries.push(attempt) }),
-          toArray(),
-        ),
+      const archived: ArchivedTop[] = [];
+      await archiveDue(
+        options(db.db, {
+          onRetry: () => {
+            retries++;
+          },
+        }),
+        (top) => archived.push(top),
       );
       expect(db.failed).toBe(3);
-      expect(retries).toEqual([1, 2, 3]);
+      expect(retries).toBe(3);
       expect(Date.now() - started).toBeGreaterThanOrEqual(5 + 10 + 20 - 3); // timers may fire a ms early
-      // The first notice waited out the failures; both are archived, in order.
-      expect(out.map((w) => [w.windowStart, w.alreadyArchived])).toEqual([
+      expect(archived.map((w) => [w.windowStart, w.alreadyArchived])).toEqual([
         [D, false],
         [D + DAY, false],
       ]);
       expect(await isArchived(store.db, board, 'day', D)).toBe(true);
       expect(await isArchived(store.db, board, 'day', D + DAY)).toBe(true);
+      await cleanup();
     });
 
     it('a retry after a failure that hid a successful commit finds the window archived, once', async () => {
-      const board = unique('b');
+      const { board, options, cleanup } = await closedBoard(1);
       const db = flaky(store.db);
       db.fail(1, 'after');
-      const notice = closedDay(board, D, [{ rank: 1, userId: 'ada', score: 3 }]);
-      const out = await lastValueFrom(from([notice]).pipe(archiveSink(db.db, fast), toArray()));
+      const archived: ArchivedTop[] = [];
+      await archiveDue(options(db.db), (top) => archived.push(top));
       expect(db.failed).toBe(1);
-      expect(out).toEqual([{ ...notice, alreadyArchived: true }]);
-      expect(await rowCounts(store.db, board)).toEqual({ windows: 1, entries: 1 });
+      expect(archived.map((a) => a.alreadyArchived)).toEqual([true]);
+      expect(await rowCounts(store.db, board)).toEqual({ windows: 1, entries: 2 });
+      await cleanup();
     });
 
-    it('errors with an invalid notice instead of retrying it forever or skipping it', async () => {
-      const board = unique('b');
-      const retries: unknown[] = [];
-      const good = closedDay(board, D, [{ rank: 1, userId: 'ada', score: 1 }]);
-      const bad = closedDay(board, D + DAY, [{ rank: 1, userId: '', score: 1 }]);
-      const emitted: unknown[] = [];
+    it('errors with a top the store refuses for good instead of retrying it forever, and keeps it listed', async () => {
+      const { options, closing, cleanup } = await closedBoard(1);
+      let retries = 0;
+      const refusing: ArchiveStore = {
+        archive: () => Promise.reject(new StoreInputError('entries[0].userId', 'a user id', '')),
+        isRetryable: (error) => !(error instanceof StoreInputError),
+      };
       const error = await new Promise((resolve) => {
-        from([good, bad])
-          .pipe(archiveSink(store.db, { ...fast, onRetry: (e) => retries.push(e) }))
-          .subscribe({
-            next: (w) => emitted.push(w.windowStart),
-            error: resolve,
-            complete: () => resolve(null),
-          });
+        archiveSink(options(store.db, { store: refusing, onRetry: () => retries++ })).subscribe({
+          error: resolve,
+        });
       });
       expect(error).toBeInstanceOf(StoreInputError);
-      expect((error as Error).message).toContain('entries[0].userId must be');
-      expect(retries).toEqual([]);
-      expect(emitted).toEqual([D]);
+      expect(retries).toBe(0);
+      expect(await closing()).toBe(2);
+      await cleanup();
     });
 
-    it('rejects a backoff whose first delay exceeds its cap', () => {
-      expect(() => archiveSink(store.db, { initialDelayMs: 100, maxDelayMs: 10 })).toThrow(RangeError);
+    it('rejects a backoff whose first delay exceeds its cap', async () => {
+      const { options, cleanup } = await closedBoard(0);
+      expect(() => archiveSink(options(store.db, { initialDelayMs: 100, maxDelayMs: 10 }))).toThrow(
+        RangeError,
+      );
+      await cleanup();
     });
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../operators/store/database.js';
-import { migrate } from '../../operators/store/migrations.js';
-import { getProfiles, setProfile } from '../../operators/store/profiles.js';
-import { MIGRATIONS } from '../../operators/store/schema.js';
+import { type Database, openDatabase } from '../../leaderboard/store/database.js';
+import { migrate } from '../../leaderboard/store/migrations.js';
+import { getProfiles, setProfile } from '../../leaderboard/store/profiles.js';
+import { MIGRATIONS } from '../../leaderboard/store/schema.js';
 import { ENGINES, unique, useStore } from './engines.js';
 
 const LATEST = MIGRATIONS.at(-1)!.version;

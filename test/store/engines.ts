@@ -15,7 +15,7 @@ import {
   type DatabaseOptions,
   type Engine,
   openDatabase,
-} from '../../operators/store/database.js';
+} from '../../leaderboard/store/database.js';
 
 export interface Storage {
   options: DatabaseOptions;

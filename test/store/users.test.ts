@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Database } from '../../operators/store/database.js';
-import { friendCount, getFriends, setFriends } from '../../operators/store/friends.js';
-import { ProfileCache } from '../../operators/store/profileCache.js';
-import { getProfiles, setProfile } from '../../operators/store/profiles.js';
-import { StoreInputError } from '../../operators/store/storeInputError.js';
+import type { Database } from '../../leaderboard/store/database.js';
+import { friendCount, getFriends, setFriends } from '../../leaderboard/store/friends.js';
+import { ProfileCache } from '../../leaderboard/store/profileCache.js';
+import { getProfiles, setProfile } from '../../leaderboard/store/profiles.js';
+import { StoreInputError } from '../../leaderboard/store/storeInputError.js';
 import { counting, ENGINES, flaky, unique, useStore } from './engines.js';
 
 const fieldOf = (promise: Promise<unknown>) =>
