@@ -3,7 +3,13 @@
  * group with its own policy, windows, order and K (from the board registry), a repeated eventId
  * counted once, the closed windows' final tops archived to the relational store.
  */
-import { type ArchiveStore, archive, type GroupSource, type StreamInput, Topology } from '../topology/index.js';
+import {
+  type ArchiveStore,
+  archive,
+  type GroupSource,
+  type StreamInput,
+  Topology,
+} from '../topology/index.js';
 import { DEFAULTS } from './defaults.js';
 import { type ScoreEvent, scoreEventCodec } from './scoreEvents.js';
 

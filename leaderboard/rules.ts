@@ -47,7 +47,5 @@ export type Policy = (typeof POLICIES)[number];
 export const ORDERS = ['desc', 'asc'] as const;
 
 /** The latest event time the windows accept (the end of year 9999), ms. */
-export { MAX_EVENT_TIME } from '../topology/windows/index.js';
-
 /** Window names (`all`, `hour`, `day`, `week`, `month`, ISO-8601 durations): the library's rule. */
-export { canonicalWindowName, checkWindowName } from '../topology/windows/index.js';
+export { canonicalWindowName, checkWindowName, MAX_EVENT_TIME } from '../topology/windows/index.js';

@@ -60,13 +60,25 @@ export class LeaderboardWorkers {
     return this.running;
   }
 
+  /** The pipeline's metrics (`lb_...`); throws before `start()`. */
+  get metrics(): RunningPipeline['metrics'] {
+    if (!this.running) throw new Error('the workers have not started');
+    return this.running.metrics;
+  }
+
+  /** The consumer that holds this process's leases; throws before `start()`. */
+  get consumer(): RunningPipeline['consumer'] {
+    if (!this.running) throw new Error('the workers have not started');
+    return this.running.consumer;
+  }
+
   /** Partitions this process owns now. */
   ownedPartitions(): number[] {
     return this.running?.ownedPartitions() ?? [];
   }
 
   async start(): Promise<void> {
-    const { options } = this;
+    const options = this.options;
     await options.boards.load();
     this.running = await runPipeline(leaderboardTopology(options.boards, { archive: options.archive }), {
       redis: options.redis,

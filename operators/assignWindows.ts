@@ -8,6 +8,7 @@ import type {
   Envelope,
   KeyedPayload,
   LateRecord,
+  RejectedEntry,
   WindowedPayload,
   WindowedRecord,
   WindowInstance,
@@ -32,7 +33,8 @@ export interface AssignWindowsOptions {
  * record, in order, stream time first advances to the record's time; then each instance of its
  * group's windows that contains the time and is closed for good (stream time >= end + grace)
  * yields a {@link LateRecord}, the others are kept on the record. A record whose instances are all
- * late appears only in `late`: nothing is dropped silently. A batch's watermark (see
+ * late appears only in `late`, and one that no instance holds at all (a window kind with gaps) is
+ * rejected, to be dead-lettered: nothing is dropped silently. A batch's watermark (see
  * `decodeEntries`) moves stream time forward after its records.
  *
  * State is per subscription. Records of one instance share one {@link WindowInstance} object:
@@ -70,24 +72,42 @@ export function assignWindows(
               : initialStreamTime(envelope.partition);
           const records: WindowedRecord[] = [];
           const late: LateRecord[] = [];
+          let rejected: RejectedEntry[] | undefined;
 
           for (const record of envelope.payload.records) {
             if (record.ts > streamTime) streamTime = record.ts;
             const windows: WindowInstance[] = [];
+            let held = false;
             for (const definition of record.spec.windows) {
               for (const instance of instancesOf(definition, record.ts)) {
-                if (isClosed(instance, streamTime, definition.graceMs))
+                held = true;
+                if (isClosed(instance, streamTime, definition.graceMs)) {
                   late.push({ record, window: instance, streamTime });
-                else windows.push(instance);
+                } else {
+                  windows.push(instance);
+                }
               }
             }
-            if (windows.length > 0) records.push({ record, windows });
+            if (windows.length > 0) {
+              records.push({ record, windows });
+            } else if (!held) {
+              // No window holds its time at all (a window kind with gaps): dead-lettered, not lost.
+              rejected ??= envelope.rejected.slice();
+              rejected.push({
+                id: record.entryId,
+                reason: `no window of '${record.group}' holds time ${record.ts}`,
+              });
+            }
           }
 
           const { watermark } = envelope.payload;
           if (watermark !== undefined && watermark > streamTime) streamTime = watermark;
           streamTimes.set(envelope.partition, { epoch: envelope.epoch, streamTime });
-          return { ...envelope, payload: { records, late, streamTime } };
+          return {
+            ...envelope,
+            rejected: rejected ?? envelope.rejected,
+            payload: { records, late, streamTime },
+          };
         }),
       );
     });

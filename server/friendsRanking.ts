@@ -56,7 +56,12 @@ export class FriendsRanking {
       return ready.entries.slice(0, k);
     }
     const friends = await getFriends(this.db, userId);
-    const entries = await this.queries.rankAmong(board, window, [userId, ...friends], Number.MAX_SAFE_INTEGER);
+    const entries = await this.queries.rankAmong(
+      board,
+      window,
+      [userId, ...friends],
+      Number.MAX_SAFE_INTEGER,
+    );
     if (friends.length >= this.threshold) {
       const now = Date.now();
       this.precomputed.set(key, { board, window, userId, entries, computedAt: now, readAt: now });

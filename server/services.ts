@@ -7,10 +7,11 @@ import type { MiddlewareHandler } from 'hono';
 import { type Cluster, Redis } from 'ioredis';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import {
+  workersAlive as anyWorkerAlive,
   BoardRegistry,
   createAppendConnection,
-  DEFAULTS,
   type Database,
+  DEFAULTS,
   EventWriter,
   LeaderboardQueries,
   type LeaderboardWorkers,
@@ -18,7 +19,6 @@ import {
   pipelineMetrics,
   type StreamAdmin,
   streamAdmin,
-  workersAlive as anyWorkerAlive,
 } from '../leaderboard/index.js';
 import type { ApiKey } from './auth/apiKeys.js';
 import type { AuthVariables } from './auth/index.js';

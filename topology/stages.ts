@@ -69,7 +69,9 @@ function refreshGroups<T>(
     let unknown: Set<string> | undefined;
     for (const { value } of envelope.payload.values) {
       const group = definition.group(value);
-      if (definition.spec(group) === undefined) (unknown ??= new Set()).add(group);
+      if (definition.spec(group) !== undefined) continue;
+      unknown ??= new Set();
+      unknown.add(group);
     }
     // A source that cannot be read now (Redis away) is asked again: dead-lettering the records of a
     // group that may well exist would lose them.

@@ -7,9 +7,10 @@
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis, Result } from 'ioredis';
 import { defineScripts, partitionFor, readScripts, type ScriptSource } from 'redis-streams-consumer-groups';
-import { rank } from '../operators/ranking.js';
+import { earliestMember, earliestScore, parseEarliest } from '../operators/internal/earliest.js';
+import { compareMembers, rank, type Scored } from '../operators/ranking.js';
 import { snapshotKey, stateKeys } from '../operators/stateKeys.js';
-import type { GroupSpec, Order, RankedEntry, WindowInstance } from '../operators/types.js';
+import type { GroupSpec, Order, RankedEntry, TieBreak, WindowInstance } from '../operators/types.js';
 import type { Topology } from './topology.js';
 
 /** The scripts of `topology/lua/` (read once per process). */
@@ -18,6 +19,14 @@ let storeScripts: ScriptSource[] | undefined;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     countBetter(scores: string, order: Order, targets: string[]): Result<number[], Context>;
+    positionsBefore(scores: string, order: Order, ...scoreAndMember: string[]): Result<number[], Context>;
+    pageAfter(
+      scores: string,
+      order: Order,
+      score: string,
+      member: string,
+      limit: number,
+    ): Result<string[], Context>;
     neighbours(
       scores: string,
       score: string,
@@ -116,10 +125,6 @@ export class TopKStore<T> {
     return keys;
   }
 
-  private ownKey(group: string, window: string, member: string): string {
-    return stateKeys(this.name, partitionFor(member, this.partitions)).scores(group, window);
-  }
-
   /** The stored snapshot of a window instance's top-K, or undefined when none was written yet. */
   async snapshot(group: string, window: string): Promise<StoredSnapshot | undefined> {
     const raw = await this.redis.hgetall(snapshotKey(this.name, group, window));
@@ -133,8 +138,7 @@ export class TopKStore<T> {
 
   /** A member's score, or undefined without one. */
   async score(group: string, window: WindowInstance, member: string): Promise<number | undefined> {
-    const raw = await this.redis.zscore(this.ownKey(group, window.key, member), member);
-    return raw === null ? undefined : Number(raw);
+    return (await this.scoresOf(group, window, [member])).get(member);
   }
 
   /**
@@ -165,19 +169,23 @@ export class TopKStore<T> {
     return total;
   }
 
-  /** A member's score, competition rank, total and percentile; undefined without a score. */
+  /**
+   * A member's score, rank, total and percentile; undefined without a score. Ranks are
+   * competition ranks under the `member` tie rule, unique under `earliest`.
+   */
   async standing(group: string, window: WindowInstance, member: string): Promise<Standing | undefined> {
-    const order = this.orderOf(group);
-    const raw = await this.redis.zscore(this.ownKey(group, window.key, member), member);
-    if (raw === null) return undefined;
-    const score = Number(raw);
-    const [better, total] = await Promise.all([
-      this.countBetter(group, window.key, order, raw),
+    const layout = this.layoutOf(group);
+    const position = await this.stored(group, window, member, layout);
+    if (!position) return undefined;
+    const [before, total] = await Promise.all([
+      layout.earliest
+        ? this.positionBefore(group, window.key, layout.stored, position.score, position.member)
+        : this.countBetter(group, window.key, layout.order, position.score),
       this.total(group, window.key),
     ]);
-    const rankOf = better + 1;
+    const rankOf = before + 1;
     const percentile = total <= 1 ? 100 : Math.round((10_000 * (total - rankOf)) / (total - 1)) / 100;
-    return { member, score, rank: rankOf, total, percentile };
+    return { member, score: layout.score(Number(position.score)), rank: rankOf, total, percentile };
   }
 
   /**
@@ -190,27 +198,36 @@ export class TopKStore<T> {
     member: string,
     n: number,
   ): Promise<RankedEntry[] | undefined> {
-    const order = this.orderOf(group);
-    const raw = await this.redis.zscore(this.ownKey(group, window.key, member), member);
-    if (raw === null) return undefined;
+    const layout = this.layoutOf(group);
+    const own = await this.stored(group, window, member, layout);
+    if (!own) return undefined;
     const replies = await Promise.all(
-      this.keys(group, window.key).map((key) => this.redis.neighbours(key, raw, member, n, order)),
+      this.keys(group, window.key).map((key) =>
+        this.redis.neighbours(key, own.score, own.member, n, layout.stored),
+      ),
     );
     const position = replies.reduce((sum, [before]) => sum + Number(before), 0);
+    const entries = (flat: string[]) => pairs(flat).map((e) => layout.decode(e.member, e.score));
     const above = rank(
-      replies.flatMap(([, flat]) => pairs(flat)),
-      order,
+      replies.flatMap(([, flat]) => entries(flat)),
+      layout.order,
+      Number.POSITIVE_INFINITY,
+      layout.tieBreak,
     ).slice(-n);
     const below = rank(
-      replies.flatMap(([, , flat]) => pairs(flat)),
-      order,
+      replies.flatMap(([, , flat]) => entries(flat)),
+      layout.order,
+      Number.POSITIVE_INFINITY,
+      layout.tieBreak,
     ).slice(0, n);
-    const ordered = [...above, { member, score: Number(raw) }, ...below];
+    const ordered = [...above, layout.decode(own.member, Number(own.score)), ...below];
+    const start = position - above.length;
+    if (layout.earliest)
+      return ordered.map((e, i) => ({ rank: start + i + 1, member: e.member, score: e.score }));
     // Competition ranks: the first entry's rank needs a count over all partitions; the others
     // follow from their positions, sharing the rank of an equal score just before them.
     const first = ordered[0]!;
-    const firstRank = (await this.countBetter(group, window.key, order, String(first.score))) + 1;
-    const start = position - above.length;
+    const firstRank = (await this.countBetter(group, window.key, layout.order, String(first.score))) + 1;
     const result: RankedEntry[] = [];
     ordered.forEach((entry, i) => {
       const previous = result[i - 1];
@@ -226,23 +243,8 @@ export class TopKStore<T> {
     window: WindowInstance,
     members: readonly string[],
   ): Promise<Map<string, number>> {
-    const byPartition = new Map<number, string[]>();
-    for (const id of new Set(members)) {
-      const p = partitionFor(id, this.partitions);
-      const list = byPartition.get(p);
-      if (list) list.push(id);
-      else byPartition.set(p, [id]);
-    }
-    const scores = new Map<string, number>();
-    await Promise.all(
-      [...byPartition].map(async ([p, ids]) => {
-        const values = await this.redis.zmscore(stateKeys(this.name, p).scores(group, window.key), ...ids);
-        values.forEach((value, i) => {
-          if (value !== null) scores.set(ids[i]!, Number(value));
-        });
-      }),
-    );
-    return scores;
+    const scored = await this.scoredOf(group, window, members);
+    return new Map([...scored].map(([member, s]) => [member, s.score]));
   }
 
   /** The members ranked among themselves (e.g. a user and their friends). */
@@ -252,16 +254,148 @@ export class TopKStore<T> {
     members: readonly string[],
     k: number,
   ): Promise<RankedEntry[]> {
-    const scores = await this.scoresOf(group, window, members);
-    return rank(
-      [...scores].map(([member, score]) => ({ member, score })),
-      this.orderOf(group),
-      k,
-    );
+    const layout = this.layoutOf(group);
+    const scored = await this.scoredOf(group, window, members);
+    return rank([...scored.values()], layout.order, k, layout.tieBreak);
   }
 
-  private orderOf(group: string): Order {
-    return this.spec(group)?.order ?? 'desc';
+  /**
+   * The whole ranking of a window instance, page by page, from a cursor (none: the first page).
+   * A member whose score does not change while a client pages appears exactly once across the
+   * pages, whatever changes around it: the cursor is a position in the ranking (the last entry's
+   * score and member), not an offset. Each page costs one script call per partition.
+   */
+  async page(
+    group: string,
+    window: WindowInstance,
+    options: { after?: string; limit: number },
+  ): Promise<{ entries: RankedEntry[]; next: string | null }> {
+    const layout = this.layoutOf(group);
+    const cursor = options.after === undefined ? undefined : parseCursor(options.after);
+    const replies = await Promise.all(
+      this.keys(group, window.key).map((key) =>
+        this.redis.pageAfter(
+          key,
+          layout.stored,
+          cursor?.score ?? '',
+          cursor?.member ?? '',
+          options.limit + 1,
+        ),
+      ),
+    );
+    const candidates: { member: string; score: string }[] = replies.flatMap((flat) => rawPairs(flat));
+    const storedOrder = compareStored(layout.stored);
+    candidates.sort(storedOrder);
+    const page = candidates.slice(0, options.limit);
+    if (page.length === 0) return { entries: [], next: null };
+    const first = page[0]!;
+    const before = await this.positionBefore(group, window.key, layout.stored, first.score, first.member);
+    const entries: RankedEntry[] = [];
+    for (const [i, raw] of page.entries()) {
+      const { member, score } = layout.decode(raw.member, Number(raw.score));
+      const previous = entries[i - 1];
+      let rankOf = before + i + 1;
+      if (!layout.earliest) {
+        if (i === 0) rankOf = (await this.countBetter(group, window.key, layout.order, raw.score)) + 1;
+        else if (previous!.score === score) rankOf = previous!.rank;
+      }
+      entries.push({ rank: rankOf, member, score });
+    }
+    const last = page[page.length - 1]!;
+    const next = candidates.length > options.limit ? makeCursor(last.score, last.member) : null;
+    return { entries, next };
+  }
+
+  /** How a group's sorted sets are laid out (see `operators/internal/earliest.ts`). */
+  private layoutOf(group: string): Layout {
+    const spec = this.spec(group);
+    const order = spec?.order ?? 'desc';
+    if (spec?.tieBreak === 'earliest') {
+      return {
+        earliest: true,
+        order,
+        tieBreak: 'earliest',
+        stored: 'asc',
+        score: (stored) => earliestScore(stored, order),
+        decode: (stored, score) => {
+          const { member, ts } = parseEarliest(stored);
+          return { member, ts, score: earliestScore(score, order) };
+        },
+      };
+    }
+    return {
+      earliest: false,
+      order,
+      tieBreak: 'member',
+      stored: order,
+      score: (stored) => stored,
+      decode: (member, score) => ({ member, score }),
+    };
+  }
+
+  /** A member's entry as stored (its sorted-set member and score), or undefined without one. */
+  private async stored(
+    group: string,
+    window: WindowInstance,
+    member: string,
+    layout: Layout,
+  ): Promise<{ member: string; score: string } | undefined> {
+    const keys = stateKeys(this.name, partitionFor(member, this.partitions));
+    let stored = member;
+    if (layout.earliest) {
+      const ts = await this.redis.hget(keys.times(group, window.key), member);
+      if (ts === null) return undefined;
+      stored = earliestMember(ts, member);
+    }
+    const score = await this.redis.zscore(keys.scores(group, window.key), stored);
+    return score === null ? undefined : { member: stored, score };
+  }
+
+  /** The given members' scores (and, under `earliest`, the times that set them), per partition in one round. */
+  private async scoredOf(
+    group: string,
+    window: WindowInstance,
+    members: readonly string[],
+  ): Promise<Map<string, Scored>> {
+    const layout = this.layoutOf(group);
+    const byPartition = new Map<number, string[]>();
+    for (const id of new Set(members)) {
+      const p = partitionFor(id, this.partitions);
+      const list = byPartition.get(p);
+      if (list) list.push(id);
+      else byPartition.set(p, [id]);
+    }
+    const scored = new Map<string, Scored>();
+    await Promise.all(
+      [...byPartition].map(async ([p, ids]) => {
+        const keys = stateKeys(this.name, p);
+        let stored = ids;
+        if (layout.earliest) {
+          const times = await this.redis.hmget(keys.times(group, window.key), ...ids);
+          stored = ids.map((id, i) => (times[i] == null ? '' : earliestMember(times[i]!, id)));
+        }
+        const values = await this.redis.zmscore(keys.scores(group, window.key), ...stored);
+        values.forEach((value, i) => {
+          if (value !== null && stored[i] !== '')
+            scored.set(ids[i]!, layout.decode(stored[i]!, Number(value)));
+        });
+      }),
+    );
+    return scored;
+  }
+
+  /** How many entries of the window instance come before a stored position, over all partitions. */
+  private async positionBefore(
+    group: string,
+    window: string,
+    stored: Order,
+    score: string,
+    member: string,
+  ): Promise<number> {
+    const counts = await Promise.all(
+      this.keys(group, window).map((key) => this.redis.positionsBefore(key, stored, score, member)),
+    );
+    return counts.reduce((sum, [count]) => sum + (count ?? 0), 0);
   }
 
   /**
@@ -300,6 +434,47 @@ export class TopKStore<T> {
       batch.counts.reject,
     );
   }
+}
+
+/** How a group's entries are stored and ranked. */
+interface Layout {
+  earliest: boolean;
+  order: Order;
+  tieBreak: TieBreak;
+  /** The order of the sorted sets themselves: ascending under `earliest`. */
+  stored: Order;
+  score(stored: number): number;
+  decode(stored: string, score: number): Scored;
+}
+
+/** Orders stored entries (raw member, raw score) as their sorted sets rank them. */
+function compareStored(
+  order: Order,
+): (a: { member: string; score: string }, b: { member: string; score: string }) => number {
+  const sign = order === 'desc' ? -1 : 1;
+  return (a, b) => sign * (Number(a.score) - Number(b.score) || compareMembers(a.member, b.member));
+}
+
+function makeCursor(score: string, member: string): string {
+  return Buffer.from(JSON.stringify([score, member])).toString('base64url');
+}
+
+/** A cursor's position, or a RangeError for a cursor no page gave out. */
+export function parseCursor(cursor: string): { score: string; member: string } {
+  try {
+    const [score, member] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof score === 'string' && typeof member === 'string' && Number.isFinite(Number(score)))
+      return { score, member };
+  } catch {
+    // not base64url JSON
+  }
+  throw new RangeError('not a cursor of this ranking (use the `next` of the previous page)');
+}
+
+function rawPairs(flat: string[]): { member: string; score: string }[] {
+  const out: { member: string; score: string }[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ member: flat[i]!, score: flat[i + 1]! });
+  return out;
 }
 
 /** The scores asked about in one turn, and the counts (summed over partitions) they get. */

@@ -67,7 +67,9 @@ export function defineScripts(redis: Redis | Cluster, scripts: ScriptSource[]): 
     if (names.has(script.name)) continue;
     redis.defineCommand(
       script.name,
-      script.numberOfKeys === undefined ? { lua: script.lua } : { numberOfKeys: script.numberOfKeys, lua: script.lua },
+      script.numberOfKeys === undefined
+        ? { lua: script.lua }
+        : { numberOfKeys: script.numberOfKeys, lua: script.lua },
     );
     names.add(script.name);
   }

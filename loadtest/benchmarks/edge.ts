@@ -44,17 +44,20 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
-import { DEFAULT_RETENTION_MS, partitionFor, partitionKeys } from 'redis-streams-consumer-groups';
-import { scoresKey, snapshotKey } from '../../operators/stateKeys.js';
-import { openDatabase } from '../../leaderboard/store/database.js';
+import { DEFAULT_RETENTION_MS, partitionFor } from 'redis-streams-consumer-groups';
+import {
+  BoardRegistry,
+  EventWriter,
+  LeaderboardWorkers,
+  openDatabase,
+  scoreEventCodec,
+} from '../../leaderboard/index.js';
+import { snapshotKey, stateKeys } from '../../operators/stateKeys.js';
 import { createApp } from '../../server/app.js';
 import { parseApiKeys } from '../../server/auth/apiKeys.js';
 import { loadConfig } from '../../server/config.js';
 import { listenEdge } from '../../server/edgeServer.js';
 import { createServices } from '../../server/services.js';
-import { BoardRegistry } from '../../topology/boards.js';
-import { EventWriter } from '../../topology/eventWriter.js';
-import { LeaderboardWorkers } from '../../topology/runner.js';
 import type { BenchContext, BenchmarkGroup, Repetition, Sample } from '../harness/benchmark.js';
 
 const CHILD_FLAG = '--edge-bench-server';
@@ -277,7 +280,7 @@ async function fillBoard(context: BenchContext, redis: Redis, prefix: string, us
   let pipeline = redis.pipeline();
   let queued = 0;
   const flush = async (p: number) => {
-    pipeline.zadd(scoresKey(prefix, p, BOARD, 'all:0'), ...byPartition[p]!);
+    pipeline.zadd(stateKeys(prefix, p).scores(BOARD, 'all:0'), ...byPartition[p]!);
     byPartition[p] = [];
     if (++queued >= 64) {
       await pipeline.exec();
@@ -325,7 +328,7 @@ async function fillBoard(context: BenchContext, redis: Redis, prefix: string, us
 }
 
 async function deleteStreams(redis: Redis, prefix: string): Promise<void> {
-  await redis.unlink(...Array.from({ length: PARTITIONS }, (_, p) => partitionKeys(prefix, p).stream));
+  await redis.unlink(...Array.from({ length: PARTITIONS }, (_, p) => stateKeys(prefix, p).stream));
 }
 
 async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
@@ -400,7 +403,7 @@ async function serveApp(redisUrl: string, prefix: string, honoOnly: boolean): Pr
  */
 async function serveBare(redisUrl: string, prefix: string): Promise<() => Promise<void>> {
   const redis = new Redis(redisUrl, { enableAutoPipelining: true });
-  const streams = Array.from({ length: PARTITIONS }, (_, p) => partitionKeys(prefix, p).stream);
+  const streams = Array.from({ length: PARTITIONS }, (_, p) => stateKeys(prefix, p).stream);
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -421,14 +424,7 @@ async function serveBare(redisUrl: string, prefix: string): Promise<() => Promis
           '~',
           minId,
           '*',
-          'b',
-          BOARD,
-          'u',
-          body.userId,
-          'v',
-          String(body.value),
-          't',
-          String(Date.now()),
+          ...scoreEventCodec.encode({ board: BOARD, userId: body.userId, value: body.value, ts: Date.now() }),
         )
         .then(
           () => {

@@ -59,12 +59,17 @@ import {
   partitionKeys,
   StreamAdmin,
 } from 'redis-streams-consumer-groups';
-import { type EncodedEvent, encodeEvent } from '../../operators/eventCodec.js';
-import { lateKey, scoresKey, snapshotKey } from '../../operators/stateKeys.js';
-import type { WindowName } from '../../operators/types.js';
-import { BoardRegistry } from '../../topology/boards.js';
-import { EventWriter } from '../../topology/eventWriter.js';
-import { LeaderboardWorkers } from '../../topology/runner.js';
+import {
+  BoardRegistry,
+  EventWriter,
+  LeaderboardWorkers,
+  type ScoreEvent,
+  scoreEventCodec,
+} from '../../leaderboard/index.js';
+import { snapshotKeyPrefix, stateKeys } from '../../operators/stateKeys.js';
+
+type WindowName = string;
+
 import type { BenchContext, BenchmarkGroup, Repetition, Sample } from '../harness/benchmark.js';
 
 const PARTITIONS = 16;
@@ -350,7 +355,7 @@ async function prefill(redis: Redis, name: string, sequence: Sequence, count: nu
   try {
     const inFlight = new Set<Promise<void>>();
     for (let start = 0; start < count; start += BATCH) {
-      const events: EncodedEvent[] = [];
+      const events: ScoreEvent[] = [];
       for (let i = start; i < Math.min(count, start + BATCH); i++) {
         events.push({
           board: BOARD,
@@ -475,7 +480,9 @@ async function measurePipeline(context: BenchContext, bench: Bench, family: Fami
   }).groupInfo();
   const backlog = info.reduce((sum, p) => sum + (p.lag ?? 0) + p.pending, 0);
   const cards = await Promise.all(
-    Array.from({ length: PARTITIONS }, (_, p) => client.zcard(scoresKey(family.name, p, BOARD, 'all:0'))),
+    Array.from({ length: PARTITIONS }, (_, p) =>
+      client.zcard(stateKeys(family.name, p).scores(BOARD, 'all:0')),
+    ),
   );
   const users = cards.reduce((a, b) => a + b, 0);
   if (late !== 0 || dead !== 0 || backlog !== 0 || users !== family.distinct) {
@@ -629,7 +636,7 @@ async function producerMain(data: ProducerData): Promise<void> {
       markerIndexes.push([records.length, userId]);
       records.push({
         key: userId,
-        fields: encodeEvent({ board: BOARD, userId, value: 1e9 + markers, ts: now }),
+        fields: scoreEventCodec.encode({ board: BOARD, userId, value: 1e9 + markers, ts: now }),
       });
       markers++;
     }
@@ -637,7 +644,12 @@ async function producerMain(data: ProducerData): Promise<void> {
       const userId = userIds[Math.floor(next() * USERS)]!;
       records.push({
         key: userId,
-        fields: encodeEvent({ board: BOARD, userId, value: 1 + Math.floor(next() * 100), ts: now }),
+        fields: scoreEventCodec.encode({
+          board: BOARD,
+          userId,
+          value: 1 + Math.floor(next() * 100),
+          ts: now,
+        }),
       });
     }
     if (records.length > 0) {
@@ -672,7 +684,7 @@ if (!isMainThread && (workerData as ProducerData | undefined)?.role === 'pipelin
 // Baselines
 
 function baselineKeys(name: string): string[] {
-  return Array.from({ length: PARTITIONS }, (_, p) => scoresKey(name, p, BOARD, 'all:0'));
+  return Array.from({ length: PARTITIONS }, (_, p) => stateKeys(name, p).scores(BOARD, 'all:0'));
 }
 
 /** (a) redis-rank, one `updateOne` per event, 64 callers, for `seconds` from the sequence's start. */
@@ -801,12 +813,17 @@ async function resetState(redis: Redis, name: string): Promise<void> {
   const keys: string[] = [];
   for (let p = 0; p < PARTITIONS; p++) {
     const k = partitionKeys(name, p);
-    keys.push(k.lease, k.epoch, k.dlq, k.checkpoint, lateKey(name, p));
+    const state = stateKeys(name, p);
+    keys.push(k.lease, k.epoch, k.dlq, k.checkpoint, state.late, state.closing);
   }
-  for (const pattern of [`{${name}:*}:z:*`, `{${name}:*}:t:*`, `{${name}:*}:dd:*`, `${name}:snap:*`]) {
+  for (const pattern of [
+    `{${name}:*}:z:*`,
+    `{${name}:*}:t:*`,
+    `{${name}:*}:dd:*`,
+    `${snapshotKeyPrefix(name, BOARD)}*`,
+  ]) {
     keys.push(...(await scanKeys(redis, pattern)));
   }
-  keys.push(snapshotKey(name, BOARD, 'all:0'));
   await redis.unlink(...keys);
 }
 

@@ -240,7 +240,8 @@ function pairArgsOf(
   shadow: ReturnType<StateKeys['shadow']> | undefined,
   indexOf: (key: string) => number,
 ): unknown[] {
-  const needsTimes = spec.reduce === 'last';
+  const earliest = spec.tieBreak === 'earliest';
+  const needsTimes = spec.reduce === 'last' || earliest;
   const closeAt = closeTimeOf(window);
   // Replay mode writes the shadow keys themselves; live mode the live ones, mirrored when asked.
   const target = live ? state : shadow!;
@@ -258,6 +259,7 @@ function pairArgsOf(
     mirror && needsTimes ? indexOf(mirror.times(group, window.key)) : 0,
     live ? (mirror ? indexOf(mirror.instances) : 0) : indexOf(shadow!.instances),
     window.key,
+    earliest ? 1 : 0,
   ];
 }
 

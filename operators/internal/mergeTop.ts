@@ -4,9 +4,10 @@
  * on a cluster), merged in memory.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { rank } from '../ranking.js';
+import { rank, type Scored } from '../ranking.js';
 import { stateKeys } from '../stateKeys.js';
 import type { GroupSpec, RankedEntry } from '../types.js';
+import { earliestScore, parseEarliest } from './earliest.js';
 import { defineOperatorScripts } from './scripts.js';
 
 export interface MergedTop {
@@ -27,16 +28,26 @@ export async function mergeTop(
 ): Promise<MergedTop> {
   const { redis, name, partitions } = target;
   defineOperatorScripts(redis);
+  const earliest = spec.tieBreak === 'earliest';
+  // The earliest layout keeps its ranking ascending (see earliest.ts).
+  const order = earliest ? 'asc' : spec.order;
   const reads = await Promise.all(
     Array.from({ length: partitions }, (_, p) => {
       const keys = stateKeys(name, p);
-      return redis.localTop(keys.scores(group, windowKey), keys.checkpoint, spec.k, spec.order);
+      return redis.localTop(keys.scores(group, windowKey), keys.checkpoint, spec.k, order);
     }),
   );
-  const candidates: { member: string; score: number }[] = [];
+  const candidates: Scored[] = [];
   for (const [, flat] of reads) {
-    for (let i = 0; i + 1 < flat.length; i += 2)
-      candidates.push({ member: flat[i]!, score: Number(flat[i + 1]) });
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const score = Number(flat[i + 1]);
+      if (earliest) {
+        const { member, ts } = parseEarliest(flat[i]!);
+        candidates.push({ member, ts, score: earliestScore(score, spec.order) });
+      } else {
+        candidates.push({ member: flat[i]!, score });
+      }
+    }
   }
   return {
     entries: rank(candidates, spec.order, spec.k, spec.tieBreak),

@@ -34,8 +34,9 @@ export function foldValue(reduce: Reducer, current: Scored, next: Scored): numbe
 }
 
 /**
- * Whether folding `next` onto `current` makes `next` the record that set the value: always for
- * sums and counts, a new extreme for max and min, the winner for last.
+ * Whether folding `next` onto `current` makes `next` the record that set the value (its event
+ * time is then the one the `earliest` tie rule goes by): a sum by a non-zero value, a count, a new
+ * extreme for max and min, the winner for last.
  *
  * @example
  * setsValue('max', { value: 5, ts: 1 }, { value: 5, ts: 2 }); // false: 5 was reached before
@@ -43,6 +44,7 @@ export function foldValue(reduce: Reducer, current: Scored, next: Scored): numbe
 export function setsValue(reduce: Reducer, current: Scored, next: Scored): boolean {
   switch (reduce) {
     case 'sum':
+      return next.value !== 0;
     case 'count':
       return true;
     case 'max':

@@ -44,11 +44,12 @@
     ARGV[11] payload, JSON (strings keep values exact):
       ids:      [entry id, ...]  (live) acknowledged
       pairs:    a list of [scores, times, reduce, desc, k, expireAt, closing, closeAt,
-                  shadowScores, shadowTimes, instances, windowKey]  one per window instance the batch
+                  shadowScores, shadowTimes, instances, windowKey, earliest]  one per window instance the batch
                   touches: key indexes (0 = none; times only for `last`), 1/0, K of the top,
                   the keys' expiry (epoch ms, "0" never), the member and score for the closing
                   set ("" and "0": never closes), the shadow keys to mirror into (live) and the
-                  shadow's instances hash with the window key to record there (0 and "": none);
+                  shadow's instances hash with the window key to record there (0 and "": none),
+                  and 1 when ties go to who reached the score first (applyEarliest's layout);
                   in replay mode `scores`/`times` are the shadow keys themselves
       dedupe:   [dedupe key index, ...]
       ops:      in stream order (the order of the records that set them), each
@@ -67,6 +68,7 @@
 -- @include holdsLease
 -- @include appendDeadLetter
 -- @include applyScore
+-- @include applyEarliest
 -- @include topChanges
 
 local mode = ARGV[1]
@@ -115,24 +117,27 @@ local function apply(index, member, value, ts)
   local scores = KEYS[pair[1]]
   local times = pair[2] > 0 and KEYS[pair[2]] or nil
   local reduce, desc, expireAt = pair[3], pair[4] == 1, pair[6]
+  local earliest = pair[13] == 1
+  local applyOne = earliest and applyEarliest or applyScore
   local first = not touched[index]
   touched[index] = true
   if live then
-    tops.prepare(index, scores, pair[5], desc)
-    applyScore(scores, times, reduce, member, value, ts, expireAt, expired, tops.note(index), desc)
+    -- The earliest layout stores the ranking ascending, so its K-th is judged ascending.
+    tops.prepare(index, scores, pair[5], desc and not earliest)
+    applyOne(scores, times, reduce, member, value, ts, expireAt, expired, tops.note(index), desc)
     if first and pair[8] ~= '0' then
       redis.call('ZADD', KEYS[7], 'NX', pair[8], pair[7])
     end
     if pair[9] > 0 then
       local shadowScores = KEYS[pair[9]]
       local shadowTimes = pair[10] > 0 and KEYS[pair[10]] or nil
-      applyScore(shadowScores, shadowTimes, reduce, member, value, ts, expireAt, expired, nil, desc)
+      applyOne(shadowScores, shadowTimes, reduce, member, value, ts, expireAt, expired, nil, desc)
       if first then
         recordInstance(pair, shadowScores, shadowTimes)
       end
     end
   else
-    applyScore(scores, times, reduce, member, value, ts, expireAt, expired, nil, desc)
+    applyOne(scores, times, reduce, member, value, ts, expireAt, expired, nil, desc)
     if first then
       recordInstance(pair, scores, times)
     end

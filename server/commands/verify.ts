@@ -52,7 +52,8 @@ export async function verifyCommand(
   try {
     const boards = new BoardRegistry(connection.redis, config.KEY_PREFIX);
     await boards.load();
-    if (values.board !== undefined && !boards.get(values.board)) throw new UsageError(`there is no board '${values.board}'`);
+    if (values.board !== undefined && !boards.get(values.board))
+      throw new UsageError(`there is no board '${values.board}'`);
     const report = await verifyBoards({
       redis: connection.redis,
       boards,

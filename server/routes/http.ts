@@ -1,6 +1,12 @@
 /** Helpers the routes share: JSON bodies, boards from the path, window instances, profiles. */
 import type { Context } from 'hono';
-import { type BoardConfig, type BoardEntry, type BoardWindow, MAX_EVENT_TIME, type Profile } from '../../leaderboard/index.js';
+import {
+  type BoardConfig,
+  type BoardEntry,
+  type BoardWindow,
+  MAX_EVENT_TIME,
+  type Profile,
+} from '../../leaderboard/index.js';
 import { HttpError } from '../httpError.js';
 import { type BodyLimit, readBody, requestHeader, tooLarge } from '../nodeRequest.js';
 import type { Services } from '../services.js';
