@@ -7,6 +7,8 @@
  *
  *   {tag}:z:<group>:<window key>   a window instance's scores (sorted set, member -> score)
  *   {tag}:t:<group>:<window key>   event time of each member's score (hash; `last`, `earliest`)
+ *   {tag}:h:<group>:<window key>   the scores of the group's hidden members (sorted set)
+ *   {tag}:hidden:<group>          the group's hidden members in this partition (set)
  *   {tag}:dd:<group>              de-duplication marks (sorted set "<member>\n<id>" -> arrival ms)
  *   {tag}:late                    late records (stream, retained by time)
  *   {tag}:closing                 window instances with state, by when they close (sorted set)
@@ -42,6 +44,10 @@ export interface StateKeys {
   scores(group: string, window: string): string;
   /** A window instance's event times (`last`, `earliest`). */
   times(group: string, window: string): string;
+  /** A window instance's scores of hidden members. */
+  hiddenScores(group: string, window: string): string;
+  /** The group's hidden members (of this partition). */
+  hidden(group: string): string;
   dedupe(group: string): string;
   /** The keys of a replay's shadow state, laid out as the live ones. */
   shadow(replayId: string): ShadowKeys;
@@ -50,6 +56,7 @@ export interface StateKeys {
 export interface ShadowKeys {
   scores(group: string, window: string): string;
   times(group: string, window: string): string;
+  hiddenScores(group: string, window: string): string;
   dedupe(group: string): string;
   /** The window instances the shadow holds (hash: window key -> the live key's expiry, 0 none). */
   instances: string;
@@ -77,12 +84,15 @@ export function stateKeys(name: string, partition: number): StateKeys {
       replay: `${tag}:replay`,
       scores: (group, window) => `${tag}:z:${group}:${window}`,
       times: (group, window) => `${tag}:t:${group}:${window}`,
+      hiddenScores: (group, window) => `${tag}:h:${group}:${window}`,
+      hidden: (group) => `${tag}:hidden:${group}`,
       dedupe: (group) => `${tag}:dd:${group}`,
       shadow: (replayId) => {
         const prefix = `${tag}:replay:${replayId}:`;
         return {
           scores: (group, window) => `${prefix}z:${group}:${window}`,
           times: (group, window) => `${prefix}t:${group}:${window}`,
+          hiddenScores: (group, window) => `${prefix}h:${group}:${window}`,
           dedupe: (group) => `${prefix}dd:${group}`,
           instances: `${prefix}instances`,
         };

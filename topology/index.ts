@@ -19,6 +19,8 @@ export type {
 } from '../operators/types.js';
 export type { TimeWindow, WindowDefinition } from '../operators/windowing.js';
 export type { StageDescription } from './describe.js';
+export type { MembersTarget } from './members.js';
+export { hiddenMembers, setHidden } from './members.js';
 export type { PipelineProducerOptions, StreamInput } from './producer.js';
 export { PipelineProducer } from './producer.js';
 export type { ReplayOptions, ReplayProgress, ReplayResult } from './replay.js';

@@ -300,6 +300,8 @@ async function finish(
       shadow.scores(group, w),
       keys.times(group, w),
       shadow.times(group, w),
+      keys.hiddenScores(group, w),
+      shadow.hiddenScores(group, w),
     ]);
     const all = [
       keys.replay,

@@ -260,6 +260,9 @@ function pairArgsOf(
     live ? (mirror ? indexOf(mirror.instances) : 0) : indexOf(shadow!.instances),
     window.key,
     earliest ? 1 : 0,
+    indexOf(state.hidden(group)),
+    indexOf(target.hiddenScores(group, window.key)),
+    mirror ? indexOf(mirror.hiddenScores(group, window.key)) : 0,
   ];
 }
 

@@ -50,5 +50,6 @@ declare module 'ioredis' {
       ...args: (string | number)[]
     ): Result<[0 | 1, string], Context>;
     finishReplay(numKeys: number, ...keysAndArgs: string[]): Result<string[] | number, Context>;
+    hideMember(numKeys: number, ...keysAndArgs: string[]): Result<[number, number], Context>;
   }
 }

@@ -44,13 +44,16 @@
     ARGV[11] payload, JSON (strings keep values exact):
       ids:      [entry id, ...]  (live) acknowledged
       pairs:    a list of [scores, times, reduce, desc, k, expireAt, closing, closeAt,
-                  shadowScores, shadowTimes, instances, windowKey, earliest]  one per window instance the batch
+                  shadowScores, shadowTimes, instances, windowKey, earliest, hiddenSet,
+                  hiddenScores, shadowHiddenScores]  one per window instance the batch
                   touches: key indexes (0 = none; times only for `last`), 1/0, K of the top,
                   the keys' expiry (epoch ms, "0" never), the member and score for the closing
                   set ("" and "0": never closes), the shadow keys to mirror into (live) and the
                   shadow's instances hash with the window key to record there (0 and "": none),
-                  and 1 when ties go to who reached the score first (applyEarliest's layout);
-                  in replay mode `scores`/`times` are the shadow keys themselves
+                  1 when ties go to who reached the score first (applyEarliest's layout), the
+                  group's set of hidden members, and the sorted sets their scores go to instead
+                  (live, and the mirror's); in replay mode `scores`/`times`/`hiddenScores` are the
+                  shadow keys themselves, the hidden set the live one
       dedupe:   [dedupe key index, ...]
       ops:      in stream order (the order of the records that set them), each
                 ["u", pair, member, value, ts]  a folded update, or
@@ -100,16 +103,26 @@ local tops = topChanges()
 local expired = {}
 local touched = {}
 
-local function recordInstance(pair, scores, times)
+local function recordInstance(pair, scores, times, hiddenScores)
   local instances = KEYS[pair[11]]
   redis.call('HSET', instances, pair[12], pair[6])
   redis.call('PEXPIRE', instances, shadowTtl, 'NX')
   if pair[6] == '0' then
-    redis.call('PEXPIRE', scores, shadowTtl, 'NX')
-    if times then
-      redis.call('PEXPIRE', times, shadowTtl, 'NX')
+    for _, key in ipairs({ scores, times, hiddenScores }) do
+      redis.call('PEXPIRE', key, shadowTtl, 'NX')
     end
   end
+end
+
+-- Hidden members (a set per group and partition) keep counting in a sorted set of their own.
+local hiddenCounts = {}
+local function isHidden(set, member)
+  local count = hiddenCounts[set]
+  if count == nil then
+    count = redis.call('SCARD', set)
+    hiddenCounts[set] = count
+  end
+  return count > 0 and redis.call('SISMEMBER', set, member) == 1
 end
 
 local function apply(index, member, value, ts)
@@ -119,27 +132,30 @@ local function apply(index, member, value, ts)
   local reduce, desc, expireAt = pair[3], pair[4] == 1, pair[6]
   local earliest = pair[13] == 1
   local applyOne = earliest and applyEarliest or applyScore
+  local hidden = isHidden(KEYS[pair[14]], member)
+  local target = hidden and KEYS[pair[15]] or scores
   local first = not touched[index]
   touched[index] = true
   if live then
     -- The earliest layout stores the ranking ascending, so its K-th is judged ascending.
     tops.prepare(index, scores, pair[5], desc and not earliest)
-    applyOne(scores, times, reduce, member, value, ts, expireAt, expired, tops.note(index), desc)
+    applyOne(target, times, reduce, member, value, ts, expireAt, expired, not hidden and tops.note(index) or nil, desc)
     if first and pair[8] ~= '0' then
       redis.call('ZADD', KEYS[7], 'NX', pair[8], pair[7])
     end
     if pair[9] > 0 then
       local shadowScores = KEYS[pair[9]]
       local shadowTimes = pair[10] > 0 and KEYS[pair[10]] or nil
-      applyOne(shadowScores, shadowTimes, reduce, member, value, ts, expireAt, expired, nil, desc)
+      local shadowHidden = KEYS[pair[16]]
+      applyOne(hidden and shadowHidden or shadowScores, shadowTimes, reduce, member, value, ts, expireAt, expired, nil, desc)
       if first then
-        recordInstance(pair, shadowScores, shadowTimes)
+        recordInstance(pair, shadowScores, shadowTimes, shadowHidden)
       end
     end
   else
-    applyOne(scores, times, reduce, member, value, ts, expireAt, expired, nil, desc)
+    applyOne(target, times, reduce, member, value, ts, expireAt, expired, nil, desc)
     if first then
-      recordInstance(pair, scores, times)
+      recordInstance(pair, scores, times, KEYS[pair[15]])
     end
   end
 end

@@ -15,7 +15,8 @@
     KEYS[3] checkpoint hash     {t}:ckpt
     KEYS[4] live marks          {t}:dd:<group>
     KEYS[5] shadow marks        {t}:replay:<id>:dd:<group>
-    KEYS[6..] per instance, four keys: live scores, shadow scores, live times, shadow times
+    KEYS[6..] per instance, six keys: live and shadow scores, live and shadow times, live and
+              shadow scores of hidden members
     ARGV[1] replay id
     ARGV[2] "swap" | "abort"
     ARGV[3..] per instance: its window key (as in the instances hash)
@@ -40,8 +41,8 @@ for i = 1, count do
   if not expireAt then
     return -2
   end
-  local base = 5 + (i - 1) * 4
-  for kind = 0, 1 do
+  local base = 5 + (i - 1) * 6
+  for kind = 0, 2 do
     local live, shadow = KEYS[base + 1 + kind * 2], KEYS[base + 2 + kind * 2]
     if mode == 'swap' then
       redis.call('UNLINK', live)
