@@ -1,14 +1,19 @@
 /**
  * Node's `clientError` answers in the contract's shape: a request whose headers or body did not
  * arrive in time (`HEADERS_TIMEOUT_MS`, `REQUEST_TIMEOUT_MS`), headers over Node's 16 KiB, or
- * bytes that are not HTTP. Node would answer these with an empty 408, 431 or 400; the contract
+ * bytes that are not HTTP. Node would answer these with an empty 408, 431, 413 or 400; the contract
  * promises a JSON error with every status.
  */
 import type { Socket } from 'node:net';
 import { HttpError } from './httpError.js';
 import { rawErrorResponse } from './rawResponse.js';
 
-/** The answer to a client error, by Node's error code. */
+/**
+ * The answer to a client error, by Node's error code (Node's own answers, with bodies).
+ *
+ * @example
+ * clientErrorAnswer('ERR_HTTP_REQUEST_TIMEOUT').status; // 408
+ */
 export function clientErrorAnswer(code: string | undefined): HttpError {
   switch (code) {
     case 'ERR_HTTP_REQUEST_TIMEOUT':
@@ -19,6 +24,12 @@ export function clientErrorAnswer(code: string | undefined): HttpError {
       );
     case 'HPE_HEADER_OVERFLOW':
       return new HttpError(431, 'headers-too-large', 'the request headers are larger than 16 KiB');
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return new HttpError(
+        413,
+        'payload-too-large',
+        'the chunk extensions of the body are larger than 16 KiB',
+      );
     default:
       return new HttpError(400, 'bad-request', 'the request is not valid HTTP/1.1');
   }
