@@ -3,10 +3,14 @@
  * make `npm start` work on a fresh machine.
  */
 import { z } from 'zod';
+import { TrustedProxies } from './clientAddress.js';
 
 const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const ms = (fallback: number, min = 100) => z.coerce.number().int().min(min).default(fallback);
+const count = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -29,13 +33,50 @@ const envSchema = z.object({
   REFRESH_MS: z.coerce.number().int().min(5).default(50),
   APPENDFSYNC: z.enum(['always', 'everysec', 'no']).default('everysec'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  // The edge's defences against clients that hold its sockets or flood it (README, "The edge
+  // under hostile clients").
+  /** Requests per second per client address for requests without a key; 0 turns it off. */
+  ANONYMOUS_RATE_LIMIT_RPS: z.coerce.number().min(0).default(200),
+  /** Proxies whose `X-Forwarded-For` names the client: addresses and CIDR ranges. */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .superRefine((spec, ctx) => {
+      try {
+        TrustedProxies.parse(spec);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^TRUSTED_PROXIES: /, '') });
+      }
+    }),
+  /** Connections held at once; unset: what fits under the open-file limit (`openFileLimit.ts`). */
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).optional(),
+  MAX_CONNECTIONS_PER_CLIENT: count(256),
+  MAX_LIVE_STREAMS: count(1000),
+  MAX_LIVE_STREAMS_PER_CLIENT: count(32),
+  /** How long a live stream may hold an update its client does not read before it is dropped. */
+  LIVE_STALL_MS: ms(10_000),
+  HEADERS_TIMEOUT_MS: ms(10_000),
+  REQUEST_TIMEOUT_MS: ms(30_000),
+  KEEP_ALIVE_TIMEOUT_MS: ms(5_000),
+  /** How long a socket may carry no traffic either way (0: no limit). */
+  SOCKET_IDLE_TIMEOUT_MS: ms(60_000, 0),
+  /** How often Node checks the header and request timeouts. */
+  CONNECTIONS_CHECK_MS: ms(1_000),
+  /** Requests served on one connection before it is closed (0: no limit). */
+  MAX_REQUESTS_PER_SOCKET: count(0),
 });
 
 export type Config = z.infer<typeof envSchema>;
 
 /** Reads the configuration; a bad value stops the start with a message naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = envSchema.safeParse(env);
+  const result = envSchema
+    .refine((c) => c.HEADERS_TIMEOUT_MS <= c.REQUEST_TIMEOUT_MS, {
+      path: ['HEADERS_TIMEOUT_MS'],
+      message: 'must not be above REQUEST_TIMEOUT_MS (the whole request includes its headers)',
+    })
+    .safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${problems}`);

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  checkedBatchEvent,
+  checkedEvent,
   isValidBatchBody,
-  isValidBatchEvent,
-  isValidEvent,
   isValidId,
+  normalizedId,
   parseBatch,
   parseEvent,
 } from './eventValidation.js';
@@ -21,8 +22,38 @@ import {
 
 const NOW = 1_763_856_000_000;
 
-/** Single UTF-16 units and pairs that sit on the rules' edges: controls, C1, surrogates, emoji. */
+/**
+ * Single UTF-16 units and pairs that sit on the rules' edges: controls, C1, surrogates, emoji,
+ * the invisible (zero-width and bidirectional control) characters and their neighbours, and
+ * what NFC changes: a decomposed "é", a lone combining mark, a character NFC expands (U+0958),
+ * one it replaces (U+212B ANGSTROM SIGN), Hangul jamo it composes, the edge of the fast path
+ * (U+02FF, U+0300).
+ */
 const edgeUnit = fc.constantFrom(
+  'e\u0301',
+  '\u0301',
+  '\u0958',
+  '\u212b',
+  '\u1100\u1161',
+  '\u02ff',
+  '\u0300',
+  '\u061b',
+  '\u061c',
+  '\u200a',
+  '\u200b',
+  '\u200d',
+  '\u200e',
+  '\u200f',
+  '\u2010',
+  '\u2029',
+  '\u202a',
+  '\u202e',
+  '\u202f',
+  '\u2060',
+  '\u2065',
+  '\u2066',
+  '\u2069',
+  '\ufeff',
   'a',
   'Z',
   '0',
@@ -52,8 +83,16 @@ const unit = fc.oneof(
 const idLike = fc.oneof(
   { weight: 4, arbitrary: fc.string({ unit, maxLength: 12 }) },
   fc
-    .tuple(fc.constantFrom('u', '🏆', 'é', '\ud800'), fc.integer({ min: 120, max: 260 }), fc.string({ unit }))
+    .tuple(
+      fc.constantFrom('u', '🏆', 'é', '\ud800', 'e\u0301', '\u0958', 'a\u0301\u0302'),
+      fc.integer({ min: 40, max: 260 }),
+      fc.string({ unit }),
+    )
     .map(([u, n, tail]) => u.repeat(n) + tail),
+  // Around the raw length past which an id is not even normalised.
+  fc
+    .tuple(fc.constantFrom('e\u0301', 'u\u0308\u0304', 'a'), fc.integer({ min: 500, max: 1100 }))
+    .map(([u, n]) => u.repeat(n)),
   fc.string({ unit: 'grapheme', maxLength: 140 }),
 );
 const anyJson = fc.jsonValue({ maxDepth: 2 });
@@ -121,12 +160,26 @@ describe('hand-written event checks agree with the zod schemas', () => {
     vi.restoreAllMocks();
   });
 
-  it('ids: isValidId accepts exactly what userIdSchema accepts', () => {
+  it('ids: isValidId accepts exactly what userIdSchema accepts, and normalizedId gives its output', () => {
     fc.assert(
       fc.property(idLike, (s) => {
-        expect(isValidId(s)).toBe(userIdSchema.safeParse(s).success);
+        const zod = userIdSchema.safeParse(s);
+        expect(isValidId(s)).toBe(zod.success);
+        expect(normalizedId(s)).toBe(zod.success ? zod.data : undefined);
       }),
       { numRuns: 5000 },
+    );
+  });
+
+  it('ids: the NFC and NFD spellings of an id are the same id (or both refused)', () => {
+    fc.assert(
+      fc.property(fc.oneof(idLike, fc.string({ unit: 'grapheme', maxLength: 40 })), (s) => {
+        const composed = normalizedId(s.normalize('NFC'));
+        expect(normalizedId(s.normalize('NFD'))).toBe(composed);
+        expect(normalizedId(s)).toBe(composed);
+        if (composed !== undefined) expect(composed).toBe(composed.normalize('NFC'));
+      }),
+      { numRuns: 3000 },
     );
   });
 
@@ -134,7 +187,7 @@ describe('hand-written event checks agree with the zod schemas', () => {
     fc.assert(
       fc.property(bodies(false), (body) => {
         const zod = singleEventSchema.safeParse(body);
-        expect(isValidEvent(body, NOW)).toBe(zod.success);
+        expect(checkedEvent(structuredClone(body), NOW) !== undefined).toBe(zod.success);
         if (zod.success) expect(parseEvent(body)).toEqual(zod.data);
       }),
       { numRuns: 5000 },
@@ -145,7 +198,7 @@ describe('hand-written event checks agree with the zod schemas', () => {
     fc.assert(
       fc.property(bodies(true), (event) => {
         const zod = batchEventSchema.safeParse(event);
-        expect(isValidBatchEvent(event, NOW)).toBe(zod.success);
+        expect(checkedBatchEvent(structuredClone(event), NOW) !== undefined).toBe(zod.success);
         if (zod.success) expect(parseBatch({ events: [event] })).toEqual([zod.data]);
       }),
       { numRuns: 5000 },
@@ -212,6 +265,25 @@ describe('hand-written event checks agree with the zod schemas', () => {
       'userId: must not contain control characters',
     );
     expect(capture(() => parseBatch({ events: [] }))?.message).toBe('events: must hold at least 1 event');
+    for (const invisible of [
+      '\u200b',
+      '\u200d',
+      '\u2060',
+      '\ufeff',
+      '\u061c',
+      '\u200e',
+      '\u202e',
+      '\u2067',
+    ]) {
+      expect(capture(() => parseEvent({ userId: `ann${invisible}`, value: 1 }))).toEqual({
+        status: 400,
+        code: 'invalid-body',
+        message: 'userId: must not contain zero-width or bidirectional control characters',
+      });
+      expect(capture(() => parseEvent({ userId: 'ann', value: 1, eventId: `${invisible}e` }))?.message).toBe(
+        'eventId: must not contain zero-width or bidirectional control characters',
+      );
+    }
     expect(
       capture(() =>
         parseBatch({
@@ -222,6 +294,29 @@ describe('hand-written event checks agree with the zod schemas', () => {
         }),
       )?.message,
     ).toBe('event 1 is invalid: events[1].userId: is required');
+  });
+});
+
+describe('ids are normalised to NFC', () => {
+  it('a single event and a batch event in NFD come out in NFC, from both the fast checks and zod', () => {
+    const nfd = 'Rene\u0301e';
+    expect(parseEvent({ userId: nfd, value: 1, eventId: `e-${nfd}` })).toEqual({
+      userId: 'Ren\u00e9e',
+      value: 1,
+      eventId: 'e-Ren\u00e9e',
+    });
+    expect(parseBatch({ events: [{ board: 'b', userId: nfd, value: 1 }] })).toEqual([
+      { board: 'b', userId: 'Ren\u00e9e', value: 1 },
+    ]);
+    expect(userIdSchema.parse(nfd)).toBe('Ren\u00e9e');
+  });
+
+  it('counts the length of the NFC form: 128 decomposed "é" are 128 characters, 65 U+0958 are 130', () => {
+    expect(normalizedId('e\u0301'.repeat(128))).toBe('\u00e9'.repeat(128));
+    expect(normalizedId('e\u0301'.repeat(129))).toBeUndefined();
+    expect('\u0958'.repeat(65).normalize('NFC')).toHaveLength(130);
+    expect(normalizedId('\u0958'.repeat(65))).toBeUndefined();
+    expect(normalizedId('\u0958'.repeat(64))).toBe('\u0958'.repeat(64).normalize('NFC'));
   });
 });
 

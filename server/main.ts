@@ -13,6 +13,7 @@ import { createApp } from './app.js';
 import { type ApiKey, parseApiKeys } from './auth/apiKeys.js';
 import type { Config } from './config.js';
 import { listenEdge } from './edgeServer.js';
+import { openFileLimit } from './openFileLimit.js';
 import { startPrivateRedis } from './privateRedis.js';
 import type { RedisServerHandle } from './redisServerProcess.js';
 import { createServices, type Services } from './services.js';
@@ -84,7 +85,20 @@ export async function startService(config: Config, options: StartOptions): Promi
   if (options.http) {
     const onServerError = (error: unknown) => log.error({ err: error }, 'request failed');
     const app = createApp(services, { onServerError });
-    server = await listenEdge(app, services, { port: config.PORT, hostname: config.HOST, onServerError });
+    const edge = await listenEdge(app, services, { port: config.PORT, hostname: config.HOST, onServerError });
+    server = edge;
+    log.info(
+      {
+        openFileLimit: openFileLimit(),
+        maxConnections: edge.connectionLimits.maxConnections,
+        maxConnectionsPerClient: config.MAX_CONNECTIONS_PER_CLIENT,
+        maxLiveStreams: config.MAX_LIVE_STREAMS,
+        maxLiveStreamsPerClient: config.MAX_LIVE_STREAMS_PER_CLIENT,
+        anonymousRateLimitRps: config.ANONYMOUS_RATE_LIMIT_RPS,
+        trustedProxies: config.TRUSTED_PROXIES || 'none',
+      },
+      'edge limits',
+    );
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     url = `http://${config.HOST}:${port}`;

@@ -17,6 +17,8 @@ export interface BodyLimit {
   maxBytes: number;
   /** e.g. `64 KiB`: "the body is larger than 64 KiB". */
   label: string;
+  /** The most JSON values (and object members) the body may hold (`jsonShape.ts`). */
+  maxValues: number;
 }
 
 /** The Node request behind the context, when the app runs on `@hono/node-server`. */
@@ -53,7 +55,7 @@ export function tooLarge(limit: BodyLimit): HttpError {
  * `Content-Length` over the limit is refused before this is called (`jsonHeadersRefusal`).
  *
  * @example
- * const text = await readBody(c, { maxBytes: 64 * 1024, label: '64 KiB' });
+ * const text = await readBody(c, SMALL_BODY);
  */
 export function readBody(c: Context, limit: BodyLimit): Promise<string> {
   // Not async (it runs on every write): the body's own promise is handed on, decoded.

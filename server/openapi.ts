@@ -1,4 +1,5 @@
 /** The OpenAPI description the server serves at /openapi.json (and renders at /docs). */
+import { LARGE_BODY, MAX_JSON_DEPTH, SMALL_BODY } from './routes/http.js';
 
 const error = { $ref: '#/components/schemas/Error' };
 const errors = (...codes: number[]) =>
@@ -27,7 +28,26 @@ const atParam = query('at', 'epoch ms inside the wanted window (default now)', {
   type: 'integer',
   minimum: 0,
 });
-const body = (schema: object) => ({ required: true, content: { 'application/json': { schema } } });
+const body = (schema: object, limit = SMALL_BODY) => ({
+  required: true,
+  description: `JSON, at most ${limit.label} (413 past it), nesting at most ${MAX_JSON_DEPTH} levels and holding at most ${limit.maxValues} values and object members (400 json-too-deep, json-too-many-values).`,
+  content: { 'application/json': { schema } },
+});
+
+/** The rule of user ids and eventIds (`idSchema` in `validation.ts`). */
+const ID_RULE =
+  'Normalised to NFC by the server (the NFC and NFD spellings of an id are one id, stored and returned in NFC); then 1 to 128 characters (code points), no control characters (U+0000-U+001F, U+007F-U+009F), no zero-width characters (U+200B-U+200D, U+2060, U+FEFF), no bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), no lone surrogates. A refused id is 400 naming the field.';
+const idString = { type: 'string', minLength: 1, maxLength: 128, description: ID_RULE };
+const userPath = { name: 'userId', in: 'path', required: true, schema: idString };
+
+const LIMITS = [
+  `Limits. Bodies: ${SMALL_BODY.label} for single objects (an event, a board, a profile), ${LARGE_BODY.label} for batches and friend lists (413 past them); JSON nesting at most ${MAX_JSON_DEPTH} levels, at most ${SMALL_BODY.maxValues} (single objects) or ${LARGE_BODY.maxValues} (batches, friend lists) values, checked before parsing (400).`,
+  'Rate limits: per key (RATE_LIMIT_RPS, default 20,000/s) and, for requests without a key, per client address (ANONYMOUS_RATE_LIMIT_RPS, default 200/s, a burst of 2 s worth; an IPv6 client counts by its /64): 429 rate-limited with Retry-After.',
+  'Connections: at most MAX_CONNECTIONS_PER_CLIENT (default 256) per client address and MAX_CONNECTIONS in total (default: what fits under the process open-file limit); a connection over a cap is answered 503 (too-many-connections, server-busy) with Retry-After: 1 and closed as it is accepted, before any request is read; past the total and a small slack it is closed unanswered. Behind a load balancer, set TRUSTED_PROXIES: the rightmost X-Forwarded-For hop that is not a trusted proxy is the client.',
+  "Timeouts: a request's headers must arrive within HEADERS_TIMEOUT_MS (default 10 s; also how long a new connection may stay silent) and the whole request within REQUEST_TIMEOUT_MS (default 30 s), else 408 request-timeout and the connection closes; an idle keep-alive connection closes after KEEP_ALIVE_TIMEOUT_MS (5 s), one without traffic either way after SOCKET_IDLE_TIMEOUT_MS (60 s). Headers over 16 KiB: 431.",
+  'Live streams: at most MAX_LIVE_STREAMS_PER_CLIENT (default 32) per client address (429 too-many-streams) and MAX_LIVE_STREAMS (default 1,000) in total (503 server-busy), both with Retry-After: 5. A stream holds only the newest update its client has not read; a client that leaves an update unread for LIVE_STALL_MS (10 s) is disconnected (reconnect and read faster).',
+].join(' ');
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 export const openApiDocument = {
@@ -35,8 +55,7 @@ export const openApiDocument = {
   info: {
     title: 'Real-time leaderboard',
     version: '0.1.0',
-    description:
-      'Score events in, boards out. Ranks are competition ranks (1, 2, 2, 4); equal scores are listed by user id bytes, descending on desc boards and ascending on asc boards. Send an eventId to make retries safe: a repeat within 24 hours for the same board and user counts once.',
+    description: `Score events in, boards out. Ranks are competition ranks (1, 2, 2, 4); equal scores are listed by user id bytes, descending on desc boards and ascending on asc boards. Send an eventId to make retries safe: a repeat within 24 hours for the same board and user counts once. User ids and eventIds: ${ID_RULE} ${LIMITS}`,
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -65,10 +84,10 @@ export const openApiDocument = {
         required: ['userId', 'value'],
         additionalProperties: false,
         properties: {
-          userId: { type: 'string', minLength: 1, maxLength: 128 },
+          userId: idString,
           value: { type: 'number' },
           ts: { type: 'integer', description: 'event time, epoch ms; default now; at most 24 h ahead' },
-          eventId: { type: 'string', minLength: 1, maxLength: 128 },
+          eventId: idString,
         },
       },
       Entry: {
@@ -188,31 +207,34 @@ export const openApiDocument = {
         requestBody: body(ref('Event')),
         responses: {
           202: json({ type: 'object', properties: { accepted: { type: 'integer' } } }, 'accepted'),
-          ...errors(400, 401, 403, 404, 413, 415, 429, 503),
+          ...errors(400, 401, 403, 404, 408, 413, 415, 429, 503),
         },
       },
     },
     '/v1/events': {
       post: {
         summary: 'Ingest 1 to 10,000 events, all or nothing (ingest scope)',
-        requestBody: body({
-          type: 'object',
-          properties: {
-            events: {
-              type: 'array',
-              maxItems: 10000,
-              items: {
-                allOf: [
-                  ref('Event'),
-                  { type: 'object', required: ['board'], properties: { board: { type: 'string' } } },
-                ],
+        requestBody: body(
+          {
+            type: 'object',
+            properties: {
+              events: {
+                type: 'array',
+                maxItems: 10000,
+                items: {
+                  allOf: [
+                    ref('Event'),
+                    { type: 'object', required: ['board'], properties: { board: { type: 'string' } } },
+                  ],
+                },
               },
             },
           },
-        }),
+          LARGE_BODY,
+        ),
         responses: {
           202: json({ type: 'object', properties: { accepted: { type: 'integer' } } }, 'accepted'),
-          ...errors(400, 401, 403, 413, 415, 429, 503),
+          ...errors(400, 401, 403, 408, 413, 415, 429, 503),
         },
       },
     },
@@ -225,13 +247,13 @@ export const openApiDocument = {
           atParam,
           query('k', '1..1000 (default the board’s topK)', { type: 'integer' }),
         ],
-        responses: { 200: json(ref('Top')), ...errors(400, 404) },
+        responses: { 200: json(ref('Top')), ...errors(400, 404, 429) },
       },
     },
     '/v1/boards/{board}/users/{userId}': {
       get: {
         summary: 'A user’s rank, score, total and percentile (share of the others ranked below)',
-        parameters: [path('board'), path('userId'), windowParam, atParam],
+        parameters: [path('board'), userPath, windowParam, atParam],
         responses: {
           200: json({
             type: 'object',
@@ -243,7 +265,7 @@ export const openApiDocument = {
               percentile: { type: 'number' },
             },
           }),
-          ...errors(400, 404),
+          ...errors(400, 404, 429),
         },
       },
     },
@@ -252,14 +274,14 @@ export const openApiDocument = {
         summary: 'The user and up to n entries above and below, in rank order',
         parameters: [
           path('board'),
-          path('userId'),
+          userPath,
           windowParam,
           atParam,
           query('n', '1..100 (default 5)', { type: 'integer' }),
         ],
         responses: {
           200: json({ type: 'object', properties: { entries: { type: 'array', items: ref('Entry') } } }),
-          ...errors(400, 404),
+          ...errors(400, 404, 429),
         },
       },
     },
@@ -268,14 +290,14 @@ export const openApiDocument = {
         summary: 'The user and their friends ranked among themselves (those with a score)',
         parameters: [
           path('board'),
-          path('userId'),
+          userPath,
           windowParam,
           atParam,
           query('k', '1..1000 (default 100)', { type: 'integer' }),
         ],
         responses: {
           200: json({ type: 'object', properties: { entries: { type: 'array', items: ref('Entry') } } }),
-          ...errors(400, 404),
+          ...errors(400, 404, 429),
         },
       },
     },
@@ -283,14 +305,21 @@ export const openApiDocument = {
       get: {
         summary:
           'Server-Sent Events: event `top` with the /top body whenever the snapshot version changes; heartbeat comments every 15 s',
-        parameters: [path('board'), windowParam, atParam],
-        responses: { 200: { description: 'text/event-stream' }, ...errors(400, 404) },
+        description:
+          'A client that reads slower than the board changes gets the newest top when it reads next (versions in between are skipped); one that leaves an update unread for LIVE_STALL_MS (default 10 s) is disconnected. Streams are capped per client address (429 too-many-streams) and in total (503 server-busy), both with Retry-After.',
+        parameters: [
+          path('board'),
+          windowParam,
+          atParam,
+          query('k', '1..1000 (default the board’s topK)', { type: 'integer' }),
+        ],
+        responses: { 200: { description: 'text/event-stream' }, ...errors(400, 404, 429, 503) },
       },
     },
     '/v1/users/{userId}/profile': {
       put: {
         summary: 'Set a user’s profile (ingest scope)',
-        parameters: [path('userId')],
+        parameters: [userPath],
         requestBody: body({
           type: 'object',
           required: ['name'],
@@ -305,12 +334,15 @@ export const openApiDocument = {
     '/v1/users/{userId}/friends': {
       put: {
         summary: 'Replace a user’s friend list (ingest scope)',
-        parameters: [path('userId')],
-        requestBody: body({
-          type: 'object',
-          required: ['friends'],
-          properties: { friends: { type: 'array', maxItems: 10000, items: { type: 'string' } } },
-        }),
+        parameters: [userPath],
+        requestBody: body(
+          {
+            type: 'object',
+            required: ['friends'],
+            properties: { friends: { type: 'array', maxItems: 10000, items: idString } },
+          },
+          LARGE_BODY,
+        ),
         responses: { 200: json({ type: 'object' }), ...errors(400, 401, 403, 415) },
       },
     },

@@ -5,7 +5,7 @@
 
 import type { MiddlewareHandler } from 'hono';
 import { type Cluster, Redis } from 'ioredis';
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import {
   workersAlive as anyWorkerAlive,
   BoardRegistry,
@@ -22,8 +22,10 @@ import {
 } from '../leaderboard/index.js';
 import type { ApiKey } from './auth/apiKeys.js';
 import type { AuthVariables } from './auth/index.js';
+import { TrustedProxies } from './clientAddress.js';
 import type { Config } from './config.js';
 import { FriendsRanking } from './friendsRanking.js';
+import { LiveStreamLimits } from './liveStreamLimits.js';
 import { RateLimiter, rateLimit } from './rateLimit/index.js';
 import { SnapshotCache } from './snapshotCache.js';
 import { StatsSampler } from './stats.js';
@@ -32,6 +34,12 @@ import { TopBodyCache } from './topBodyCache.js';
 export interface ServerMetrics {
   requests: Counter<'route' | 'status'>;
   eventsAccepted: Counter;
+  /** Connections refused as they were accepted, by cap (`total` or `client`). */
+  connectionsRefused: Counter<'reason'>;
+  /** Live (SSE) streams open now. */
+  liveStreams: Gauge;
+  /** Live streams dropped because their client left an update unread for `LIVE_STALL_MS`. */
+  liveStreamsDropped: Counter;
 }
 
 export interface Services {
@@ -52,8 +60,14 @@ export interface Services {
   admin: StreamAdmin;
   /** The per-key rate limit's buckets, one per key across every route. */
   rateLimiter: RateLimiter;
-  /** The rate limit as the routes' middleware, over `rateLimiter`. */
+  /** The rate limit of requests without a key, one bucket per client address. */
+  anonymousLimiter: RateLimiter;
+  /** The rate limit as the routes' middleware, over `rateLimiter` and `anonymousLimiter`. */
   limiter: MiddlewareHandler<{ Variables: AuthVariables }>;
+  /** Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`). */
+  proxies: TrustedProxies;
+  /** The caps on live (SSE) streams, in total and per client address. */
+  liveStreams: LiveStreamLimits;
   /** Workers running in this process, if any. */
   workers?: LeaderboardWorkers;
   /** The dashboard's per-second samples (`GET /v1/stats`). */
@@ -112,6 +126,11 @@ export async function createServices(input: ServicesInput): Promise<Services> {
   // Created here, before any workers of this process, so the scrape-time backlog reader is set.
   const pipeline = pipelineMetrics(registry, { prefix: DEFAULTS.metricsPrefix, partitionBacklogs });
   const rateLimiter = new RateLimiter({ perSecond: config.RATE_LIMIT_RPS });
+  const anonymousLimiter = new RateLimiter({
+    perSecond: config.ANONYMOUS_RATE_LIMIT_RPS,
+    subject: 'this client address (requests with a key are limited per key)',
+  });
+  const proxies = TrustedProxies.parse(config.TRUSTED_PROXIES);
   const metrics: ServerMetrics = {
     requests: new Counter({
       name: 'lb_http_requests_total',
@@ -122,6 +141,22 @@ export async function createServices(input: ServicesInput): Promise<Services> {
     eventsAccepted: new Counter({
       name: 'lb_ingest_events_total',
       help: 'Events accepted (answered 202) by this process, one per event of a batch',
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: 'lb_connections_refused_total',
+      help: 'Connections refused as they were accepted, by the cap they were over (total, client)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    liveStreams: new Gauge({
+      name: 'lb_live_streams',
+      help: 'Live (SSE) streams open',
+      registers: [registry],
+    }),
+    liveStreamsDropped: new Counter({
+      name: 'lb_live_streams_dropped_total',
+      help: 'Live streams dropped because their client left an update unread for LIVE_STALL_MS',
       registers: [registry],
     }),
   };
@@ -148,7 +183,13 @@ export async function createServices(input: ServicesInput): Promise<Services> {
     tops: new TopBodyCache(),
     profiles: new ProfileCache(db),
     rateLimiter,
-    limiter: rateLimit(rateLimiter),
+    anonymousLimiter,
+    limiter: rateLimit(rateLimiter, anonymousLimiter, proxies),
+    proxies,
+    liveStreams: new LiveStreamLimits({
+      maxStreams: config.MAX_LIVE_STREAMS,
+      maxPerClient: config.MAX_LIVE_STREAMS_PER_CLIENT,
+    }),
     friends,
     registry,
     metrics,

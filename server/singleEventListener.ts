@@ -78,7 +78,7 @@ export function singleEventListener(
     if (jsonHeadersRefusal((name) => nodeHeader(req, name), SMALL_BODY)) return false;
     if (!rateLimiter.tryTake(key.id)) return false;
     readIncoming(req, SMALL_BODY)
-      .then((text) => acceptSingle(services, board, parseJson(text)))
+      .then((text) => acceptSingle(services, board, parseJson(text, SMALL_BODY)))
       .then(
         () => answer(res, 202, ACCEPTED_BODY),
         (error: unknown) => fail(res, error),

@@ -5,7 +5,7 @@
  * that every viewer sees the same figures and no browser parses Prometheus text.
  */
 import type { Counter, Histogram } from 'prom-client';
-import type { PartitionBacklog } from '../topology/metrics.js';
+import type { PartitionBacklog } from '../leaderboard/index.js';
 
 /** One sample: rates over the second before `at`, and the backlog read at `at`. */
 export interface StatsSample {

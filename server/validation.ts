@@ -17,11 +17,33 @@ const codePoints = (s: string) => [...s].length;
  */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
-export const userIdSchema = z
-  .string({ error: 'must be a string' })
-  .refine((s) => codePoints(s) >= 1 && codePoints(s) <= 128, 'must be 1 to 128 characters')
-  .refine((s) => !CONTROL_CHARACTERS.test(s), 'must not contain control characters')
-  .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (no lone surrogates)');
+/**
+ * Characters that change how an id looks without being seen: zero-width ones (U+200B-U+200D,
+ * U+2060, U+FEFF), which make two ids that look the same two users, and the bidirectional
+ * controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), which make an id display as
+ * another. U+200B-U+200F is one run of both kinds.
+ */
+export const INVISIBLE_CHARACTERS = /[\u061C\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/;
+
+/**
+ * The one rule for user ids and eventIds (board ids have their own pattern): normalised to NFC
+ * first, so the NFC and NFD spellings of "é" are one id; then 1 to 128 code points, no control
+ * characters, no zero-width or bidirectional control characters, no lone surrogates. The parsed
+ * value is the NFC form.
+ */
+const idSchema = () =>
+  z
+    .string({ error: 'must be a string' })
+    .normalize('NFC')
+    .refine((s) => codePoints(s) >= 1 && codePoints(s) <= 128, 'must be 1 to 128 characters')
+    .refine((s) => !CONTROL_CHARACTERS.test(s), 'must not contain control characters')
+    .refine(
+      (s) => !INVISIBLE_CHARACTERS.test(s),
+      'must not contain zero-width or bidirectional control characters',
+    )
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (no lone surrogates)');
+
+export const userIdSchema = idSchema();
 
 const eventFields = {
   userId: userIdSchema,
@@ -32,12 +54,7 @@ const eventFields = {
     .min(0, 'must not be negative')
     .refine((ts) => ts <= Date.now() + MAX_FUTURE_MS, 'must not be more than 24 hours in the future')
     .optional(),
-  eventId: z
-    .string({ error: 'must be a string' })
-    .refine((s) => codePoints(s) >= 1 && codePoints(s) <= 128, 'must be 1 to 128 characters')
-    .refine((s) => !CONTROL_CHARACTERS.test(s), 'must not contain control characters')
-    .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (no lone surrogates)')
-    .optional(),
+  eventId: idSchema().optional(),
 };
 
 export const singleEventSchema = z.strictObject(eventFields);

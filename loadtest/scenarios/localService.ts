@@ -43,6 +43,10 @@ export async function startLocalService(): Promise<LocalService> {
     DATA_DIR: dir,
     API_KEYS: `${apiKey}=ingest+admin+read`,
     LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+    // All the load comes from this one address, reads without a key: the per-client limits meant
+    // for one hostile client would refuse it (read-heavy reads 1,000/s and holds 50 streams).
+    ANONYMOUS_RATE_LIMIT_RPS: env.ANONYMOUS_RATE_LIMIT_RPS ?? '0',
+    MAX_LIVE_STREAMS_PER_CLIENT: env.MAX_LIVE_STREAMS_PER_CLIENT ?? '0',
   });
   // cli.js next to the built server, cli.ts in the sources (tsx passes its loader on to the fork).
   const cli = fileURLToPath(

@@ -8,22 +8,30 @@ import {
   type Profile,
 } from '../../leaderboard/index.js';
 import { HttpError } from '../httpError.js';
+import { jsonShapeExcess } from '../jsonShape.js';
 import { type BodyLimit, readBody, requestHeader, tooLarge } from '../nodeRequest.js';
 import type { Services } from '../services.js';
 import { intParam, windowParam } from '../validation.js';
 
-/** The body caps of the routes: single objects, and lists (batches, friend lists). */
-export const SMALL_BODY: BodyLimit = { maxBytes: 64 * 1024, label: '64 KiB' };
-export const LARGE_BODY: BodyLimit = { maxBytes: 8 * 1024 * 1024, label: '8 MiB' };
+/**
+ * The body caps of the routes: single objects, and lists (batches, friend lists). A batch of
+ * 10,000 events of five fields holds about 60,000 values; a board's config a few dozen.
+ */
+export const SMALL_BODY: BodyLimit = { maxBytes: 64 * 1024, label: '64 KiB', maxValues: 4096 };
+export const LARGE_BODY: BodyLimit = { maxBytes: 8 * 1024 * 1024, label: '8 MiB', maxValues: 65_536 };
+
+/** How deep arrays and objects may nest in a body (the contract's bodies nest 3 levels at most). */
+export const MAX_JSON_DEPTH = 32;
 
 /**
  * The request's JSON body: 413 past `limit` (so no client makes the edge buffer an unbounded
- * body), 415 when it is not JSON, 400 when it does not parse.
+ * body), 415 when it is not JSON, 400 when it nests too deep, holds too many values or does not
+ * parse.
  */
 export async function readJson(c: Context, limit: BodyLimit): Promise<unknown> {
   const refusal = jsonHeadersRefusal((name) => requestHeader(c, name), limit);
   if (refusal) throw refusal;
-  return parseJson(await readBody(c, limit));
+  return parseJson(await readBody(c, limit), limit);
 }
 
 /**
@@ -46,8 +54,27 @@ export function jsonHeadersRefusal(
   return undefined;
 }
 
-/** A body's text as JSON, or 400 invalid-json. */
-export function parseJson(text: string): unknown {
+/**
+ * A body's text as JSON: 400 `json-too-deep` or `json-too-many-values` when its structure is over
+ * `MAX_JSON_DEPTH` or `limit.maxValues` (found by a linear scan, before `JSON.parse` could block
+ * the event loop on it), 400 `invalid-json` when it does not parse.
+ */
+export function parseJson(text: string, limit: BodyLimit): unknown {
+  const excess = jsonShapeExcess(text, { maxDepth: MAX_JSON_DEPTH, maxValues: limit.maxValues });
+  if (excess === 'depth') {
+    throw new HttpError(
+      400,
+      'json-too-deep',
+      `the body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
+  if (excess === 'values') {
+    throw new HttpError(
+      400,
+      'json-too-many-values',
+      `the body holds more than ${limit.maxValues} JSON values (values and object members)`,
+    );
+  }
   try {
     return JSON.parse(text);
   } catch (error) {

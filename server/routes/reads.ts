@@ -105,7 +105,8 @@ function userFrom(raw: string): string {
   const result = userIdSchema.safeParse(raw);
   if (!result.success)
     throw new HttpError(400, 'invalid-user-id', `userId ${result.error.issues[0]?.message ?? 'is invalid'}`);
-  return raw;
+  // The NFC form: the id the events of that user were stored under.
+  return result.data;
 }
 
 function noScore(userId: string, board: BoardConfig, window: WindowInstance): HttpError {

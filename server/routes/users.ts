@@ -41,5 +41,6 @@ function pathUser(raw: string): string {
   const result = userIdSchema.safeParse(raw);
   if (!result.success)
     throw new HttpError(400, 'invalid-user-id', `userId ${result.error.issues[0]?.message ?? 'is invalid'}`);
-  return raw;
+  // The NFC form: the id the events of that user were stored under.
+  return result.data;
 }

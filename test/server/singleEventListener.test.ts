@@ -147,6 +147,32 @@ describe('the single-event fast path answers as the Hono route does', () => {
     ['an unknown field', { headers: ingestHeaders, body: '{"userId":"a","value":5,"x":1}' }, 400, true],
     ['a control character', { headers: ingestHeaders, body: '{"userId":"a\\u0007","value":5}' }, 400, true],
     ['a lone surrogate', { headers: ingestHeaders, body: '{"userId":"\\ud800","value":5}' }, 400, true],
+    ['a userId in NFD', { headers: ingestHeaders, body: '{"userId":"Rene\\u0301e","value":5}' }, 202, true],
+    ['a zero-width userId', { headers: ingestHeaders, body: '{"userId":"a\\u200bb","value":5}' }, 400, true],
+    [
+      'a bidi override in the eventId',
+      { headers: ingestHeaders, body: '{"userId":"a","value":5,"eventId":"\\u202eevil"}' },
+      400,
+      true,
+    ],
+    [
+      'JSON nested 33 deep',
+      { headers: ingestHeaders, body: `{"userId":"a","value":1,"x":${'['.repeat(32)}${']'.repeat(32)}}` },
+      400,
+      true,
+    ],
+    [
+      'JSON nested 32 deep (an unknown field)',
+      { headers: ingestHeaders, body: `{"userId":"a","value":1,"x":${'['.repeat(31)}${']'.repeat(31)}}` },
+      400,
+      true,
+    ],
+    [
+      'more than 4,096 values',
+      { headers: ingestHeaders, body: `{"userId":"a","value":1,"x":[${'0,'.repeat(5000)}0]}` },
+      400,
+      true,
+    ],
     [
       'ts two days ahead',
       { headers: ingestHeaders, body: JSON.stringify({ userId: 'a', value: 1, ts: Date.now() + 2 * DAY }) },
@@ -230,12 +256,37 @@ describe('the single-event fast path answers as the Hono route does', () => {
     });
   }
 
+  it('refuses deep and crowded JSON before parsing it, with the same codes from both', async () => {
+    const deep = await both({ headers: ingestHeaders, body: `[${'['.repeat(40)}${']'.repeat(40)}]` });
+    expect(deep.took).toBe(true);
+    expect(JSON.parse(deep.answer.body).error.code).toBe('json-too-deep');
+    const crowded = await both({ headers: ingestHeaders, body: `[${'{},'.repeat(5000)}{}]` });
+    expect(JSON.parse(crowded.answer.body).error).toEqual({
+      code: 'json-too-many-values',
+      message: 'the body holds more than 4096 JSON values (values and object members)',
+    });
+    const invisible = await both({ headers: ingestHeaders, body: '{"userId":"\\ufeffann","value":1}' });
+    expect(JSON.parse(invisible.answer.body).error).toEqual({
+      code: 'invalid-body',
+      message: 'userId: must not contain zero-width or bidirectional control characters',
+    });
+  });
+
   it('random bodies: the same answers, and an entry per 202', async () => {
     const now = Date.now();
     const anyField = fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.boolean(), fc.constant(null));
+    const tricky = fc.string({
+      unit: fc.constantFrom('a', 'e', '\u0301', '\u00e9', '\u200b', '\u202e', '\u2066', '\ufeff', '\u0958'),
+      maxLength: 10,
+    });
+    const nested = fc
+      .tuple(fc.integer({ min: 28, max: 36 }), fc.constantFrom('[', '{"k":'))
+      .map(([depth, open]) =>
+        JSON.parse(`${open.repeat(depth)}1${(open === '[' ? ']' : '}').repeat(depth)}`),
+      );
     const event = fc.record(
       {
-        userId: fc.oneof(fc.string({ maxLength: 140, unit: 'binary' }), anyField),
+        userId: fc.oneof(fc.string({ maxLength: 140, unit: 'binary' }), tricky, anyField),
         value: fc.oneof(fc.double(), fc.integer(), anyField),
         // Clear of the 24-hour bound, which the two requests meet at slightly different times.
         ts: fc.oneof(
@@ -243,14 +294,14 @@ describe('the single-event fast path answers as the Hono route does', () => {
           fc.integer({ min: now + MAX_FUTURE_MS + 60_000, max: now + 3 * MAX_FUTURE_MS }),
           anyField,
         ),
-        eventId: fc.oneof(fc.string({ maxLength: 130 }), anyField),
-        extra: anyField,
+        eventId: fc.oneof(fc.string({ maxLength: 130 }), tricky, anyField),
+        extra: fc.oneof(anyField, nested),
       },
       { requiredKeys: [] },
     );
     const valid = fc.record(
       {
-        userId: fc.stringMatching(/^[a-z0-9]{1,12}$/),
+        userId: fc.oneof(fc.stringMatching(/^[a-z0-9]{1,12}$/), fc.constantFrom('Rene\u0301e', 'Ren\u00e9e')),
         value: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })),
         ts: fc.integer({ min: 0, max: now }),
         eventId: fc.stringMatching(/^[a-z0-9-]{1,20}$/),
@@ -259,7 +310,7 @@ describe('the single-event fast path answers as the Hono route does', () => {
     );
     let accepted = 0;
     await fc.assert(
-      fc.asyncProperty(fc.oneof(valid, event, fc.jsonValue({ maxDepth: 2 })), async (body) => {
+      fc.asyncProperty(fc.oneof(valid, event, fc.jsonValue({ maxDepth: 2 }), nested), async (body) => {
         const { answer, took } = await both({ headers: ingestHeaders, body: JSON.stringify(body) });
         expect(took).toBe(true);
         if (answer.status === 202) accepted++;
