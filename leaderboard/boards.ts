@@ -5,12 +5,12 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { GroupSettings, GroupSource } from '../topology/index.js';
-import { type BoardConfig, DEFAULT_BOARD, groupSettings } from './boardConfig.js';
+import { type BoardConfig, DEFAULT_BOARD, FIXED_FIELDS, groupSettings } from './boardConfig.js';
 import { boardsKey } from './keys.js';
 
-/** Changing a board's policy or order would mix two meanings in one set of scores. */
+/** Changing a board's policy, order, tie rule or time zone would mix two meanings in one set of scores. */
 export class BoardConflictError extends Error {
-  constructor(board: string, field: 'policy' | 'order') {
+  constructor(board: string, field: (typeof FIXED_FIELDS)[number]) {
     super(`board '${board}' already exists with another ${field}; create a new board instead`);
     this.name = 'BoardConflictError';
   }
@@ -81,14 +81,20 @@ export class BoardRegistry implements GroupSource {
   }
 
   /**
-   * Creates or updates a board. Windows, K, grace and retention may change; policy and order may not.
-   * @throws BoardConflictError when the policy or order of an existing board would change.
+   * Creates or updates a board. Windows, K, grace, retention and bounds may change (bounds apply to
+   * events from then on: scores already counted stay as they are); policy, order, tie rule and
+   * time zone may not.
+   * @throws BoardConflictError when one of those would change on an existing board.
    */
   async put(config: BoardConfig): Promise<{ created: boolean; board: BoardConfig }> {
     await this.load();
     const existing = this.boards.get(config.id);
-    if (existing && existing.policy !== config.policy) throw new BoardConflictError(config.id, 'policy');
-    if (existing && existing.order !== config.order) throw new BoardConflictError(config.id, 'order');
+    for (const field of FIXED_FIELDS) {
+      // Boards saved before a field existed have its default.
+      const before = existing?.[field] ?? DEFAULT_BOARD[field];
+      if (existing && before !== (config[field] ?? DEFAULT_BOARD[field]))
+        throw new BoardConflictError(config.id, field);
+    }
     await this.redis.hset(boardsKey(this.name), config.id, JSON.stringify(config));
     this.boards.set(config.id, config);
     return { created: !existing, board: config };

@@ -12,12 +12,14 @@ export {
   type VerifyReport,
 } from '../topology/index.js';
 export { archiveStore } from './archive.js';
-export type { BoardConfig } from './boardConfig.js';
-export { boardConfigSchema, DEFAULT_BOARD, groupSettings } from './boardConfig.js';
+export type { BoardConfig, TieRule } from './boardConfig.js';
+export { boardConfigSchema, DEFAULT_BOARD, FIXED_FIELDS, groupSettings, outOfBounds } from './boardConfig.js';
 export { BoardConflictError, BoardRegistry } from './boards.js';
 export { DEFAULTS } from './defaults.js';
 export type { EventWriterOptions } from './eventWriter.js';
 export { EventWriter } from './eventWriter.js';
+export type { HiddenUsersOptions } from './hidden.js';
+export { HiddenUsers } from './hidden.js';
 export { type ArchiveStore, type PartitionBacklog, pipelineMetrics } from './metricsAndStores.js';
 export type { DeadLetter, PartitionGroupInfo } from './operations.js';
 export { createAppendConnection, StreamAdmin, streamAdmin, workersAlive } from './operations.js';

@@ -122,6 +122,20 @@ export class LeaderboardQueries {
     return this.store.scoresOf(board, window.instance, userIds);
   }
 
+  /**
+   * The whole board in rank order, page by page: `after` is the previous page's `next` (none: the
+   * first page). A user whose score does not change while a client pages appears exactly once.
+   * @throws RangeError for a cursor no page gave out.
+   */
+  async entries(
+    board: string,
+    window: BoardWindow,
+    options: { after?: string; limit: number },
+  ): Promise<{ entries: BoardEntry[]; next: string | null }> {
+    const page = await this.store.page(board, window.instance, options);
+    return { entries: page.entries.map(asEntry), next: page.next };
+  }
+
   /** The users ranked among themselves (e.g. a user and their friends). */
   async rankAmong(
     board: string,

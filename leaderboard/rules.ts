@@ -46,6 +46,9 @@ export type Policy = (typeof POLICIES)[number];
 
 export const ORDERS = ['desc', 'asc'] as const;
 
+/** A board's tie rules (`first`: the library's `earliest`). */
+export const TIE_BREAKS = ['shared', 'first'] as const;
+
 /** The latest event time the windows accept (the end of year 9999), ms. */
 /** Window names (`all`, `hour`, `day`, `week`, `month`, ISO-8601 durations): the library's rule. */
 export { canonicalWindowName, checkWindowName, MAX_EVENT_TIME } from '../topology/windows/index.js';

@@ -13,6 +13,7 @@ import {
   type Database,
   DEFAULTS,
   EventWriter,
+  HiddenUsers,
   LeaderboardQueries,
   type LeaderboardWorkers,
   ProfileCache,
@@ -55,6 +56,8 @@ export interface Services {
   tops: TopBodyCache;
   profiles: ProfileCache;
   friends: FriendsRanking;
+  /** Boards' hidden users. */
+  hidden: HiddenUsers;
   registry: Registry;
   metrics: ServerMetrics;
   admin: StreamAdmin;
@@ -191,6 +194,7 @@ export async function createServices(input: ServicesInput): Promise<Services> {
       maxPerClient: config.MAX_LIVE_STREAMS_PER_CLIENT,
     }),
     friends,
+    hidden: new HiddenUsers({ redis, boards, name, partitions: config.PARTITIONS }),
     registry,
     metrics,
     admin,

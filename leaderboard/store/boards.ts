@@ -3,7 +3,7 @@
  * is shared by every process.
  */
 import type { BoardConfig } from '../boardConfig.js';
-import { ORDERS, POLICIES } from '../rules.js';
+import { ORDERS, POLICIES, TIE_BREAKS } from '../rules.js';
 import type { Queryable } from './database.js';
 import { checkArray, checkBoardId, checkInteger, checkWindow } from './inputChecks.js';
 import { StoreInputError } from './storeInputError.js';
@@ -60,7 +60,29 @@ function checkBoardConfig(config: BoardConfig): BoardConfig {
     topK: checkInteger(config.topK, 'topK', 1, 10_000),
     graceSeconds: checkInteger(config.graceSeconds, 'graceSeconds', 0),
     retentionDays: checkInteger(config.retentionDays, 'retentionDays', 0),
+    tieBreak: checkOneOf(config.tieBreak ?? 'shared', 'tieBreak', TIE_BREAKS),
+    timeZone: checkText(config.timeZone ?? 'UTC', 'timeZone'),
+    ...checkBounds(config),
   };
+}
+
+function checkText(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 64) {
+    throw new StoreInputError(field, 'a name of 1 to 64 characters', value);
+  }
+  return value;
+}
+
+function checkBounds(config: BoardConfig): Pick<BoardConfig, 'minValue' | 'maxValue'> {
+  const bounds: Pick<BoardConfig, 'minValue' | 'maxValue'> = {};
+  for (const field of ['minValue', 'maxValue'] as const) {
+    const value = config[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new StoreInputError(field, 'a finite number', value);
+    bounds[field] = value;
+  }
+  return bounds;
 }
 
 function checkOneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {

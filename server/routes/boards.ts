@@ -5,7 +5,7 @@ import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
 import { parseBody } from '../validation.js';
 import { routeGuards } from './guards.js';
-import { readJson, SMALL_BODY } from './http.js';
+import { freshBoardFrom, readJson, SMALL_BODY, userFrom } from './http.js';
 
 export function boardRoutes(services: Services): Hono {
   const app = new Hono();
@@ -40,5 +40,21 @@ export function boardRoutes(services: Services): Hono {
       throw error;
     }
   });
+  app.get('/v1/boards/:board/hidden', admin, limit, async (c) => {
+    const board = await freshBoardFrom(services, c.req.param('board'));
+    return c.json({ board: board.id, users: await services.hidden.list(board.id) });
+  });
+
+  for (const [method, hidden] of [
+    ['put', true],
+    ['delete', false],
+  ] as const) {
+    app[method]('/v1/boards/:board/hidden/:userId', admin, limit, async (c) => {
+      const board = await freshBoardFrom(services, c.req.param('board'));
+      const userId = userFrom(c.req.param('userId'));
+      await services.hidden.set(board.id, userId, hidden);
+      return c.json({ userId, hidden });
+    });
+  }
   return app;
 }

@@ -11,7 +11,7 @@ import { HttpError } from '../httpError.js';
 import { jsonShapeExcess } from '../jsonShape.js';
 import { type BodyLimit, readBody, requestHeader, tooLarge } from '../nodeRequest.js';
 import type { Services } from '../services.js';
-import { intParam, windowParam } from '../validation.js';
+import { intParam, userIdSchema, windowParam } from '../validation.js';
 
 /**
  * The body caps of the routes: single objects, and lists (batches, friend lists). A batch of
@@ -128,4 +128,12 @@ export async function withProfiles(
       ? { ...entry, profile: { name: profile.name, avatarUrl: profile.avatarUrl } }
       : { ...entry };
   });
+}
+
+/** A user id from the path, in its NFC form (the id its events were stored under), or 400. */
+export function userFrom(raw: string): string {
+  const result = userIdSchema.safeParse(raw);
+  if (!result.success)
+    throw new HttpError(400, 'invalid-user-id', `userId ${result.error.issues[0]?.message ?? 'is invalid'}`);
+  return result.data;
 }

@@ -3,7 +3,7 @@
  * is written, and 202 is answered only once Redis has accepted every event.
  */
 import { Hono } from 'hono';
-import type { BoardConfig, ScoreEvent } from '../../leaderboard/index.js';
+import { type BoardConfig, outOfBounds, type ScoreEvent } from '../../leaderboard/index.js';
 import { type EventInput, parseBatch, parseEvent } from '../eventValidation.js';
 import { HttpError, unavailable } from '../httpError.js';
 import type { Services } from '../services.js';
@@ -35,6 +35,16 @@ export function ingestRoutes(services: Services): Hono {
         `event ${index} is invalid: events[${index}].board: there is no board '${events[index]!.board}'`,
       );
     }
+    for (let i = 0; i < events.length; i++) {
+      const outside = outOfBounds(services.boards.get(events[i]!.board)!, events[i]!.value);
+      if (outside !== undefined) {
+        throw new HttpError(
+          400,
+          'value-out-of-range',
+          `event ${i} is invalid: events[${i}].value: ${outside}`,
+        );
+      }
+    }
     await accept(services, events);
     return c.json({ accepted: events.length }, 202);
   });
@@ -56,6 +66,8 @@ export const ACCEPTED_ONE = { accepted: 1 } as const;
  */
 export async function acceptSingle(services: Services, board: BoardConfig, body: unknown): Promise<void> {
   const event = encodable(board.id, parseEvent(body), Date.now());
+  const outside = outOfBounds(board, event.value);
+  if (outside !== undefined) throw new HttpError(400, 'value-out-of-range', outside);
   const over = services.writer.overloadedPartition(event.userId);
   if (over !== undefined) throw backlogFull([over]);
   try {

@@ -4,9 +4,9 @@ import { archivedTop, type BoardConfig, type SnapshotRead } from '../../leaderbo
 import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
 import type { SerializedTop } from '../topBodyCache.js';
-import { intParam, userIdSchema } from '../validation.js';
+import { intParam } from '../validation.js';
 import { routeGuards } from './guards.js';
-import { freshBoardFrom, type WindowInstance, windowFrom, withProfiles } from './http.js';
+import { freshBoardFrom, userFrom, type WindowInstance, windowFrom, withProfiles } from './http.js';
 
 export function readRoutes(services: Services): Hono {
   const app = new Hono();
@@ -18,6 +18,28 @@ export function readRoutes(services: Services): Hono {
     const k = intParam(c.req.query('k'), 'k', 1, 1000, board.topK);
     const top = await cachedTop(services, board, window, k);
     return c.body(top.bytes, 200, { 'Content-Type': 'application/json' });
+  });
+
+  app.get('/v1/boards/:board/entries', readers, limit, async (c) => {
+    const board = await freshBoardFrom(services, c.req.param('board'));
+    const window = windowFrom(services, c, board);
+    const pageSize = intParam(c.req.query('limit'), 'limit', 1, 1000, 100);
+    const after = c.req.query('after') || undefined;
+    let page: Awaited<ReturnType<typeof services.queries.entries>>;
+    try {
+      page = await services.queries.entries(board.id, window, { after, limit: pageSize });
+    } catch (error) {
+      if (error instanceof RangeError) throw new HttpError(400, 'invalid-cursor', `after: ${error.message}`);
+      throw error;
+    }
+    return c.json({
+      board: board.id,
+      window: window.window,
+      windowStart: window.windowStart,
+      windowEnd: window.windowEnd,
+      entries: await withProfiles(services, page.entries),
+      next: page.next,
+    });
   });
 
   app.get('/v1/boards/:board/users/:userId', readers, limit, async (c) => {
@@ -99,14 +121,6 @@ async function topBody(
     updatedAt: snapshot?.updatedAt ?? null,
     entries: await withProfiles(services, entries.slice(0, k)),
   };
-}
-
-function userFrom(raw: string): string {
-  const result = userIdSchema.safeParse(raw);
-  if (!result.success)
-    throw new HttpError(400, 'invalid-user-id', `userId ${result.error.issues[0]?.message ?? 'is invalid'}`);
-  // The NFC form: the id the events of that user were stored under.
-  return result.data;
 }
 
 function noScore(userId: string, board: BoardConfig, window: WindowInstance): HttpError {

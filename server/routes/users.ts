@@ -3,16 +3,16 @@ import { Hono } from 'hono';
 import { setFriends, setProfile } from '../../leaderboard/index.js';
 import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
-import { friendsSchema, parseBody, profileSchema, userIdSchema } from '../validation.js';
+import { friendsSchema, parseBody, profileSchema } from '../validation.js';
 import { routeGuards } from './guards.js';
-import { LARGE_BODY, readJson, SMALL_BODY } from './http.js';
+import { LARGE_BODY, readJson, SMALL_BODY, userFrom } from './http.js';
 
 export function userRoutes(services: Services): Hono {
   const app = new Hono();
   const { ingest, limit } = routeGuards(services);
 
   app.put('/v1/users/:userId/profile', ingest, limit, async (c) => {
-    const userId = pathUser(c.req.param('userId'));
+    const userId = userFrom(c.req.param('userId'));
     const body = parseBody(profileSchema, await readJson(c, SMALL_BODY));
     const profile = await setProfile(services.db, userId, {
       name: body.name,
@@ -24,7 +24,7 @@ export function userRoutes(services: Services): Hono {
   });
 
   app.put('/v1/users/:userId/friends', ingest, limit, async (c) => {
-    const userId = pathUser(c.req.param('userId'));
+    const userId = userFrom(c.req.param('userId'));
     const body = parseBody(friendsSchema, await readJson(c, LARGE_BODY));
     const friends = await setFriends(
       services.db,
@@ -35,12 +35,4 @@ export function userRoutes(services: Services): Hono {
     return c.json({ userId, friends });
   });
   return app;
-}
-
-function pathUser(raw: string): string {
-  const result = userIdSchema.safeParse(raw);
-  if (!result.success)
-    throw new HttpError(400, 'invalid-user-id', `userId ${result.error.issues[0]?.message ?? 'is invalid'}`);
-  // The NFC form: the id the events of that user were stored under.
-  return result.data;
 }
