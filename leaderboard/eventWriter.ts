@@ -20,6 +20,8 @@ export interface EventWriterOptions {
   highWaterMark?: number;
   /** How often backlogs are re-read, ms. Default 250. */
   backlogRefreshMs?: number;
+  /** Resolve appends only once a replica holds them (DURABILITY=replicated), waiting this long at most. */
+  replicated?: { timeoutMs: number };
 }
 
 /**
@@ -42,6 +44,7 @@ export class EventWriter {
       name,
       partitions: this.partitions,
       retentionMs: options.retentionMs,
+      replicas: options.replicated && { replicas: 1, timeoutMs: options.replicated.timeoutMs },
     });
     this.admin = new StreamAdmin(redis, {
       name,

@@ -15,6 +15,8 @@ export { archiveStore } from './archive.js';
 export type { BoardConfig, TieRule } from './boardConfig.js';
 export { boardConfigSchema, DEFAULT_BOARD, FIXED_FIELDS, groupSettings, outOfBounds } from './boardConfig.js';
 export { BoardConflictError, BoardRegistry } from './boards.js';
+export type { ClusterPlan, MasterPlan } from './clusterPlan.js';
+export { clusterPlan } from './clusterPlan.js';
 export { DEFAULTS } from './defaults.js';
 export type { EventWriterOptions } from './eventWriter.js';
 export { EventWriter } from './eventWriter.js';
@@ -22,7 +24,13 @@ export type { HiddenUsersOptions } from './hidden.js';
 export { HiddenUsers } from './hidden.js';
 export { type ArchiveStore, type PartitionBacklog, pipelineMetrics } from './metricsAndStores.js';
 export type { DeadLetter, PartitionGroupInfo } from './operations.js';
-export { createAppendConnection, StreamAdmin, streamAdmin, workersAlive } from './operations.js';
+export {
+  createAppendConnection,
+  ReplicationTimeoutError,
+  StreamAdmin,
+  streamAdmin,
+  workersAlive,
+} from './operations.js';
 export { describeLeaderboard, leaderboardTopology, scoreStreams } from './pipeline.js';
 export type { BoardEntry, BoardWindow, SnapshotRead, UserStanding } from './queries.js';
 export { LeaderboardQueries } from './queries.js';

@@ -3,11 +3,16 @@
  * partitions' backlogs, their dead letters, and the connection appends go over.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { createAppendConnection, membersKey, StreamAdmin } from 'redis-streams-consumer-groups';
+import {
+  createAppendConnection,
+  membersKey,
+  ReplicationTimeoutError,
+  StreamAdmin,
+} from 'redis-streams-consumer-groups';
 import { DEFAULTS } from './defaults.js';
 
 export type { DeadLetter, PartitionGroupInfo } from 'redis-streams-consumer-groups';
-export { createAppendConnection, StreamAdmin };
+export { createAppendConnection, ReplicationTimeoutError, StreamAdmin };
 
 /**
  * Whether any worker process of the group is alive (its heartbeat is in the members set).

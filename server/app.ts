@@ -4,7 +4,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { TrieRouter } from 'hono/router/trie-router';
-import { HttpError, internalError } from './httpError.js';
+import { HttpError, internalError, isRedisUnavailable, unavailable } from './httpError.js';
 import { boardRoutes } from './routes/boards.js';
 import { dashboardRoutes } from './routes/dashboardPage.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -67,6 +67,10 @@ export function createApp(services: Services, options: AppOptions = {}): Hono {
       const status = error.status;
       const code = status === 413 ? 'payload-too-large' : status === 401 ? 'unauthorized' : 'bad-request';
       return c.json({ error: { code, message: error.message || 'bad request' } }, status);
+    }
+    if (isRedisUnavailable(error)) {
+      const answer = unavailable('Redis (or the shard this read needs)');
+      return c.json(answer.toJSON(), 503, answer.headers);
     }
     options.onServerError?.(error);
     return c.json(internalError().toJSON(), 500);

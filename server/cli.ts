@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { describeLeaderboard } from '../leaderboard/index.js';
+import { clusterCommand } from './commands/cluster.js';
 import { deadLettersCommand } from './commands/deadLetters.js';
 import { replayCommand, UsageError } from './commands/replay.js';
 import { verifyCommand } from './commands/verify.js';
@@ -22,9 +23,13 @@ commands:
   replay --board B      rebuild a board from the retained streams, live (replay --help)
   dlq list|redrive      list or re-drive dead letters (dlq --help)
   verify [--board B]    compare every top-K snapshot with a fresh merge (verify --help)
+  cluster plan          where the partitions live on a Redis Cluster (cluster --help)
 
 environment: PORT, HOST, REDIS_URL, DATABASE_URL, PARTITIONS, API_KEYS, DATA_DIR, READS_REQUIRE_KEY,
   HIGH_WATER_MARK, RATE_LIMIT_RPS, RETENTION_DAYS, REFRESH_MS, APPENDFSYNC, LOG_LEVEL;
+  Redis deployments: REDIS_CLUSTER (seed nodes), REDIS_SENTINELS + REDIS_SENTINEL_NAME, REDIS_USERNAME,
+  REDIS_PASSWORD, REDIS_SENTINEL_PASSWORD, REDIS_TLS, DURABILITY (local | replicated), REPLICA_WAIT_MS,
+  REDIS_READ_TIMEOUT_MS;
   the edge's limits (README, "The edge under hostile clients"): ANONYMOUS_RATE_LIMIT_RPS, TRUSTED_PROXIES,
   MAX_CONNECTIONS, MAX_CONNECTIONS_PER_CLIENT, MAX_LIVE_STREAMS, MAX_LIVE_STREAMS_PER_CLIENT, LIVE_STALL_MS,
   HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, SOCKET_IDLE_TIMEOUT_MS, CONNECTIONS_CHECK_MS,
@@ -35,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'replay') return replayCommand(rest, loadConfig());
   if (command === 'dlq') return deadLettersCommand(rest, loadConfig());
   if (command === 'verify') return verifyCommand(rest, loadConfig());
+  if (command === 'cluster') return clusterCommand(rest, loadConfig());
   const { values } = parseArgs({
     args: rest,
     options: { workers: { type: 'string' }, help: { type: 'boolean' } },

@@ -1,21 +1,23 @@
 /**
- * The Redis an operations command (`leaderboard replay`, `leaderboard dlq`) works on: REDIS_URL
- * when given; else the private redis-server of a running `npm start` (its URL is recorded under
- * DATA_DIR); else that private server is started for the command's duration, on the same data.
+ * The Redis an operations command (`leaderboard replay`, `dlq`, `verify`, `cluster plan`) works
+ * on: the configured one (REDIS_URL, REDIS_CLUSTER or REDIS_SENTINELS) when given; else the
+ * private redis-server of a running `npm start` (its URL is recorded under DATA_DIR); else that
+ * private server is started for the command's duration, on the same data.
  */
-import { Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { recordedPrivateRedisUrl, startPrivateRedis } from './privateRedis.js';
+import { connectRedis, hasRedis, redisTarget } from './redisConnection.js';
 
 export interface CommandRedis {
-  redis: Redis;
+  redis: Redis | Cluster;
   /** Where the connection goes, for the command's first line. */
   source: string;
   close(): Promise<void>;
 }
 
 export async function redisForCommand(config: Config): Promise<CommandRedis> {
-  if (config.REDIS_URL) return connected(config.REDIS_URL, `REDIS_URL ${config.REDIS_URL}`);
+  if (hasRedis(config)) return connected(config, undefined, redisTarget(config));
   const recorded = recordedPrivateRedisUrl(config.DATA_DIR);
   if (recorded) {
     const probe = new Redis(recorded, {
@@ -28,10 +30,14 @@ export async function redisForCommand(config: Config): Promise<CommandRedis> {
       () => false,
     );
     probe.disconnect();
-    if (alive) return connected(recorded, `the running service's redis-server (${recorded})`);
+    if (alive) return connected(config, recorded, `the running service's redis-server (${recorded})`);
   }
   const server = await startPrivateRedis(config.DATA_DIR, config.APPENDFSYNC);
-  const command = await connected(server.url, `a private redis-server on ${config.DATA_DIR} (${server.url})`);
+  const command = await connected(
+    config,
+    server.url,
+    `a private redis-server on ${config.DATA_DIR} (${server.url})`,
+  );
   return {
     ...command,
     async close() {
@@ -41,8 +47,8 @@ export async function redisForCommand(config: Config): Promise<CommandRedis> {
   };
 }
 
-async function connected(url: string, source: string): Promise<CommandRedis> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+async function connected(config: Config, url: string | undefined, source: string): Promise<CommandRedis> {
+  const redis = connectRedis(config, url ?? config.REDIS_URL);
   await redis.ping();
   return {
     redis,

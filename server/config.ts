@@ -10,12 +10,52 @@ const flag = z
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
 const ms = (fallback: number, min = 100) => z.coerce.number().int().min(min).default(fallback);
+
+/** `host:port,host:port,...`, each port 1..65535. */
+const hostList = z.string().transform((text, ctx) => {
+  const hosts = text
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  for (const host of hosts) {
+    const match = /^(.+):(\d{1,5})$/.exec(host);
+    if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+      ctx.addIssue({ code: 'custom', message: `'${host}' is not host:port` });
+      return z.NEVER;
+    }
+  }
+  if (hosts.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'needs at least one host:port' });
+    return z.NEVER;
+  }
+  return hosts.map((h) => ({
+    host: h.slice(0, h.lastIndexOf(':')),
+    port: Number(h.slice(h.lastIndexOf(':') + 1)),
+  }));
+});
 const count = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   REDIS_URL: z.string().url().optional(),
+  /** Seed nodes of a Redis Cluster, `host:port,host:port,...` (instead of REDIS_URL). */
+  REDIS_CLUSTER: hostList.optional(),
+  /** Sentinels of a Sentinel-managed primary, `host:port,...` (instead of REDIS_URL). */
+  REDIS_SENTINELS: hostList.optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
+  /** Credentials and TLS for REDIS_CLUSTER and REDIS_SENTINELS (REDIS_URL carries its own). */
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_TLS: flag.default(false),
+  /** The sentinels' own password, when they have one. */
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  /** `local`: 202 once the primary holds the events; `replicated`: once a replica holds them too. */
+  DURABILITY: z.enum(['local', 'replicated']).default('local'),
+  /** How long a read waits for Redis (each shard it needs) before it is answered 503, ms. */
+  REDIS_READ_TIMEOUT_MS: ms(2000),
+  /** How long a replicated append waits for a replica before it is answered 503, ms. */
+  REPLICA_WAIT_MS: ms(1000, 1),
   DATABASE_URL: z.string().optional(),
   PARTITIONS: z.coerce.number().int().min(1).max(4096).default(16),
   /** Prefix of every Redis key (stream family name), so deployments can share a Redis. */
@@ -76,6 +116,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       path: ['HEADERS_TIMEOUT_MS'],
       message: 'must not be above REQUEST_TIMEOUT_MS (the whole request includes its headers)',
     })
+    .refine(
+      (c) => [c.REDIS_URL, c.REDIS_CLUSTER, c.REDIS_SENTINELS].filter((v) => v !== undefined).length <= 1,
+      {
+        path: ['REDIS_URL'],
+        message: 'give one of REDIS_URL, REDIS_CLUSTER and REDIS_SENTINELS',
+      },
+    )
     .safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

@@ -31,3 +31,22 @@ export function unavailable(what: string, retryAfterSeconds = 1): HttpError {
 export function internalError(): HttpError {
   return new HttpError(500, 'internal', 'an unexpected error occurred; it was logged');
 }
+
+const REDIS_AWAY =
+  /Command timed out|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable|max retries|CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|READONLY|Failed to refresh slots cache/i;
+
+/**
+ * Whether an error says Redis (or the one shard a read needs) cannot answer now: the read gets
+ * 503 with Retry-After, within the connection's command timeout, not a 500 or a hang.
+ *
+ * @example
+ * if (isRedisUnavailable(error)) return unavailable('a Redis shard');
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    error.name === 'ClusterAllFailedError' ||
+    REDIS_AWAY.test(error.message)
+  );
+}

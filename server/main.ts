@@ -5,7 +5,6 @@
 
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { archiveStore, LeaderboardWorkers, openDatabase } from '../leaderboard/index.js';
 import { generatedApiKey } from './apiKeyFile.js';
@@ -15,6 +14,7 @@ import type { Config } from './config.js';
 import { listenEdge } from './edgeServer.js';
 import { openFileLimit } from './openFileLimit.js';
 import { startPrivateRedis } from './privateRedis.js';
+import { connectRedis, hasRedis } from './redisConnection.js';
 import type { RedisServerHandle } from './redisServerProcess.js';
 import { createServices, type Services } from './services.js';
 
@@ -42,14 +42,14 @@ export async function startService(config: Config, options: StartOptions): Promi
   const log = pino({ level: config.LOG_LEVEL });
   let privateRedis: RedisServerHandle | undefined;
   let redisUrl = config.REDIS_URL;
-  if (!redisUrl) {
+  if (!hasRedis(config)) {
     // Detached: Ctrl-C on `npm start` must not kill Redis under the workers' graceful stop. The
     // service stops it last (and at once on a second Ctrl-C, see cli.ts).
     privateRedis = await startPrivateRedis(config.DATA_DIR, config.APPENDFSYNC, { detached: true });
     redisUrl = privateRedis.url;
     log.info({ url: redisUrl, dir: privateRedis.dir }, 'started a private redis-server (AOF on)');
   }
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  const redis = connectRedis(config, redisUrl);
   redis.on('error', (error) => log.warn({ err: error.message }, 'redis connection error'));
   const db = await openDatabase({ url: config.DATABASE_URL, dataDir: join(config.DATA_DIR, 'pglite') });
 

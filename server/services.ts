@@ -106,7 +106,7 @@ export async function createServices(input: ServicesInput): Promise<Services> {
   // Other processes may change a board's settings: every process re-reads them now and then.
   const boardReload = setInterval(() => void boards.load().catch(() => {}), 5000);
   boardReload.unref();
-  const reads = readConnection(redis);
+  const reads = readConnection(redis, config.REDIS_READ_TIMEOUT_MS);
   const queries = new LeaderboardQueries(reads, boards, { name, partitions: config.PARTITIONS });
   const snapshots = new SnapshotCache(queries, name);
   await snapshots.start(redis);
@@ -116,6 +116,7 @@ export async function createServices(input: ServicesInput): Promise<Services> {
     partitions: config.PARTITIONS,
     highWaterMark: config.HIGH_WATER_MARK,
     retentionMs: config.RETENTION_DAYS * 86_400_000,
+    replicated: config.DURABILITY === 'replicated' ? { timeoutMs: config.REPLICA_WAIT_MS } : undefined,
   });
   const admin = streamAdmin(redis, { name, partitions: config.PARTITIONS });
   await admin.ensureGroups();
@@ -204,7 +205,7 @@ export async function createServices(input: ServicesInput): Promise<Services> {
       clearInterval(boardReload);
       writer.close();
       appends.disconnect();
-      if (reads !== redis) reads.disconnect();
+      reads.disconnect();
       friends.close();
       await snapshots.stop();
     },
@@ -239,12 +240,18 @@ function appendConnection(redis: Redis | Cluster): Redis | Cluster {
 /**
  * The connection the reads query over: the service's connection, duplicated with auto-pipelining,
  * so a rank's 33 commands (a score, then a count and a size per partition) and those of every other
- * read in the same turn of the event loop share one socket write. A Cluster keeps the shared
- * connection.
+ * read in the same turn of the event loop share one socket write (per shard, on a cluster), and
+ * with a command timeout, so a read that needs a shard that is down fails (503) within
+ * `REDIS_READ_TIMEOUT_MS` instead of waiting for it.
  */
-function readConnection(redis: Redis | Cluster): Redis | Cluster {
-  if (!(redis instanceof Redis)) return redis;
-  const reads = redis.duplicate({ enableAutoPipelining: true });
+function readConnection(redis: Redis | Cluster, timeoutMs: number): Redis | Cluster {
+  const reads =
+    redis instanceof Redis
+      ? redis.duplicate({ enableAutoPipelining: true, commandTimeout: timeoutMs })
+      : redis.duplicate(undefined, {
+          enableAutoPipelining: true,
+          redisOptions: { ...redis.options.redisOptions, commandTimeout: timeoutMs },
+        });
   reads.on('error', () => {}); // reconnects by itself; a read that fails meanwhile fails its request
   return reads;
 }

@@ -3,7 +3,7 @@
  * pipeline's codec, in the partition of its key, one round trip per partition per call.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { Producer } from 'redis-streams-consumer-groups';
+import { Producer, type ReplicaWaitOptions } from 'redis-streams-consumer-groups';
 import type { Codec } from '../operators/codec.js';
 import type { Topology } from './topology.js';
 
@@ -20,6 +20,8 @@ export interface PipelineProducerOptions {
   name?: string;
   /** How long entries are kept for replay, ms. Default 7 days. */
   retentionMs?: number;
+  /** Resolve appends only once replicas hold them (`WAIT`); see consumer-groups' `ReplicaWait`. */
+  replicas?: ReplicaWaitOptions;
 }
 
 /**
@@ -40,6 +42,7 @@ export class PipelineProducer<T> {
       name: options.name ?? this.input.stream,
       partitions: options.partitions,
       retentionMs: options.retentionMs,
+      replicas: options.replicas,
     });
   }
 

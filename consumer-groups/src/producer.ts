@@ -7,6 +7,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { InvalidOptionError } from './errors/InvalidOptionError.js';
 import { partitionKeys } from './keys.js';
 import { partitionFor } from './partitioner.js';
+import { ReplicaWait, type ReplicaWaitOptions } from './replicaWait.js';
 import { defineConsumerGroupScripts } from './scripts.js';
 
 export interface ProducerOptions {
@@ -16,6 +17,11 @@ export interface ProducerOptions {
   partitions: number;
   /** How long entries are kept, ms. Default 7 days. Trimming is approximate (`MINID ~`). */
   retentionMs?: number;
+  /**
+   * Resolve an append only once this many replicas hold it (`WAIT`), else reject with
+   * `ReplicationTimeoutError`. Default: once the primary holds it.
+   */
+  replicas?: ReplicaWaitOptions;
 }
 
 export type FieldValue = string | number;
@@ -46,6 +52,7 @@ export class Producer {
   readonly partitions: number;
   readonly retentionMs: number;
   private readonly streamKeys: string[];
+  private readonly replicated: ReplicaWait | undefined;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -68,6 +75,7 @@ export class Producer {
     this.partitions = options.partitions;
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.streamKeys = Array.from({ length: this.partitions }, (_, p) => partitionKeys(this.name, p).stream);
+    this.replicated = options.replicas ? new ReplicaWait(redis, options.replicas) : undefined;
     defineConsumerGroupScripts(redis, ['appendEntries']);
   }
 
@@ -119,7 +127,17 @@ export class Producer {
       return Promise.reject(error);
     }
     const minId = String(Math.max(0, Date.now() - this.retentionMs));
-    return this.redis.xadd(key, 'MINID', '~', minId, '*', ...flatten(record.fields)) as Promise<string>;
+    const appended = this.redis.xadd(
+      key,
+      'MINID',
+      '~',
+      minId,
+      '*',
+      ...flatten(record.fields),
+    ) as Promise<string>;
+    const replicated = this.replicated;
+    if (!replicated) return appended;
+    return appended.then((id) => replicated.after(key).then(() => id));
   }
 
   /** One `appendEntries` call per partition (per {@link MAX_ENTRIES_PER_CALL} entries), all at once. */
@@ -147,8 +165,10 @@ export class Producer {
           ids ? '1' : '0',
           entriesJson(entries),
         );
+        const stream = this.streamKeys[p]!;
         calls.push(
-          call.then((reply) => {
+          call.then(async (reply) => {
+            await this.replicated?.after(stream);
             if (!ids) return;
             const appended = reply as string[];
             for (let k = start; k < end; k++) ids[indexes[k]!] = appended[k - start]!;

@@ -3,7 +3,12 @@
  * is written, and 202 is answered only once Redis has accepted every event.
  */
 import { Hono } from 'hono';
-import { type BoardConfig, outOfBounds, type ScoreEvent } from '../../leaderboard/index.js';
+import {
+  type BoardConfig,
+  outOfBounds,
+  ReplicationTimeoutError,
+  type ScoreEvent,
+} from '../../leaderboard/index.js';
 import { type EventInput, parseBatch, parseEvent } from '../eventValidation.js';
 import { HttpError, unavailable } from '../httpError.js';
 import type { Services } from '../services.js';
@@ -108,5 +113,19 @@ function backlogFull(partitions: number[]): HttpError {
 
 /** 503: Redis did not accept the append (the events may or may not be in the stream). */
 function redisUnavailable(error: unknown): HttpError {
+  if (error instanceof ReplicationTimeoutError) {
+    // DURABILITY=replicated: the events may be on the primary, not yet on a replica.
+    return Object.assign(
+      new HttpError(
+        503,
+        'not-replicated',
+        `${error.message}; the events may or may not count: retry with the same eventIds`,
+        {
+          'Retry-After': '1',
+        },
+      ),
+      { cause: error },
+    );
+  }
   return Object.assign(unavailable('Redis'), { cause: error });
 }
