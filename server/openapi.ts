@@ -1,5 +1,12 @@
-/** The OpenAPI description the server serves at /openapi.json (and renders at /docs). */
+/**
+ * The OpenAPI description the server serves at /openapi.json (and renders at /docs). Its schemas
+ * are generated from the API's zod schemas (`apiSchemas.ts`: the routes' own request validation,
+ * and the answers), its query parameters from `QUERY_PARAMS`; the paths and their prose are here.
+ */
+import { z } from 'zod';
+import { apiRegistry } from './apiSchemas.js';
 import { LARGE_BODY, MAX_JSON_DEPTH, SMALL_BODY } from './routes/http.js';
+import { ID_RULE, QUERY_PARAMS } from './validation.js';
 
 const error = { $ref: '#/components/schemas/Error' };
 const errors = (...codes: number[]) =>
@@ -20,25 +27,23 @@ const query = (name: string, description: string, schema: object = { type: 'stri
   schema,
 });
 const path = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
-const windowParam = query('window', 'all | day | week | month (default all)', {
-  type: 'string',
-  enum: ['all', 'day', 'week', 'month'],
-});
-const atParam = query('at', 'epoch ms inside the wanted window (default now)', {
-  type: 'integer',
-  minimum: 0,
-});
+const windowParam = query(
+  'window',
+  'one of the board’s windows: all, hour, day, week, month or an ISO-8601 duration such as PT6H (any spelling of it: PT360M); default all, or the board’s first window',
+  { type: 'string' },
+);
 const body = (schema: object, limit = SMALL_BODY) => ({
   required: true,
   description: `JSON, at most ${limit.label} (413 past it), nesting at most ${MAX_JSON_DEPTH} levels and holding at most ${limit.maxValues} values and object members (400 json-too-deep, json-too-many-values).`,
   content: { 'application/json': { schema } },
 });
 
-/** The rule of user ids and eventIds (`idSchema` in `validation.ts`). */
-const ID_RULE =
-  'Normalised to NFC by the server (the NFC and NFD spellings of an id are one id, stored and returned in NFC); then 1 to 128 characters (code points), no control characters (U+0000-U+001F, U+007F-U+009F), no zero-width characters (U+200B-U+200D, U+2060, U+FEFF), no bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), no lone surrogates. A refused id is 400 naming the field.';
-const idString = { type: 'string', minLength: 1, maxLength: 128, description: ID_RULE };
-const userPath = { name: 'userId', in: 'path', required: true, schema: idString };
+const userPath = {
+  name: 'userId',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', minLength: 1, maxLength: 128, description: ID_RULE },
+};
 
 const LIMITS = [
   `Limits. Bodies: ${SMALL_BODY.label} for single objects (an event, a board, a profile), ${LARGE_BODY.label} for batches and friend lists (413 past them); JSON nesting at most ${MAX_JSON_DEPTH} levels, at most ${SMALL_BODY.maxValues} (single objects) or ${LARGE_BODY.maxValues} (batches, friend lists) values, checked before parsing (400).`,
@@ -50,163 +55,76 @@ const LIMITS = [
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
+/** The components, generated from the API's zod schemas (`apiSchemas.ts`). */
+const schemas = (() => {
+  const generated = z.toJSONSchema(apiRegistry, {
+    io: 'input',
+    unrepresentable: 'any',
+    uri: (id) => `#/components/schemas/${id}`,
+  }).schemas as Record<string, Record<string, unknown>>;
+  for (const schema of Object.values(generated)) delete schema.$schema;
+  return generated;
+})();
+
+const integerQuery = (name: keyof typeof QUERY_PARAMS) =>
+  query(name, QUERY_PARAMS[name].description, {
+    type: 'integer',
+    minimum: QUERY_PARAMS[name].min,
+    maximum: QUERY_PARAMS[name].max,
+  });
+const atParam = integerQuery('at');
+const windowReads = [path('board'), windowParam, atParam];
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
     title: 'Real-time leaderboard',
-    version: '0.1.0',
-    description: `Score events in, boards out. Ranks are competition ranks (1, 2, 2, 4); equal scores are listed by user id bytes, descending on desc boards and ascending on asc boards. Send an eventId to make retries safe: a repeat within 24 hours for the same board and user counts once. User ids and eventIds: ${ID_RULE} ${LIMITS}`,
+    version: '0.2.0',
+    description: `Score events in, boards out. Ranks are competition ranks (1, 2, 2, 4) on boards with the tie rule shared (the default): equal scores are listed by user id bytes, descending on desc boards and ascending on asc boards; on boards with the tie rule first, equal scores are ranked by who reached them first (the event time of the event that set each score, then user id bytes), and ranks are unique. Send an eventId to make retries safe: a repeat within 24 hours for the same board and user counts once. A board's windows: all, hour, day, week (ISO, from Monday), month, in the board's time zone (timeZone, IANA; daylight-saving days included), and tumbling windows of any ISO-8601 duration from PT1M to P366D aligned to the Unix epoch (PT6H, P3D). A hidden user (admin) is left out of every read of the board while their events keep counting. User ids and eventIds: ${ID_RULE} ${LIMITS}`,
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-    schemas: {
-      Error: {
-        type: 'object',
-        properties: {
-          error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
-        },
-      },
-      BoardConfig: {
-        type: 'object',
-        required: ['id'],
-        properties: {
-          id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' },
-          policy: { enum: ['sum', 'max', 'min', 'last'], default: 'sum' },
-          order: { enum: ['desc', 'asc'], default: 'desc' },
-          windows: { type: 'array', items: { enum: ['all', 'day', 'week', 'month'] } },
-          topK: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          graceSeconds: { type: 'integer', minimum: 0, default: 300 },
-          retentionDays: { type: 'integer', minimum: 1, default: 30 },
-        },
-      },
-      Event: {
-        type: 'object',
-        required: ['userId', 'value'],
-        additionalProperties: false,
-        properties: {
-          userId: idString,
-          value: { type: 'number' },
-          ts: { type: 'integer', description: 'event time, epoch ms; default now; at most 24 h ahead' },
-          eventId: idString,
-        },
-      },
-      Entry: {
-        type: 'object',
-        properties: {
-          rank: { type: 'integer' },
-          userId: { type: 'string' },
-          score: { type: 'number' },
-          profile: {
-            type: 'object',
-            properties: { name: { type: 'string' }, avatarUrl: { type: ['string', 'null'] } },
-          },
-        },
-      },
-      StatsSample: {
-        type: 'object',
-        description:
-          'One sample, taken every intervalMs: rates over the interval before `at`, the backlog read at `at`. The rates count this process only: its edge, and its workers when they run in it (null otherwise).',
-        required: [
-          'at',
-          'ingestedPerSecond',
-          'appliedPerSecond',
-          'lateEventsPerSecond',
-          'deadLettersPerSecond',
-          'freshnessP50Ms',
-          'freshnessP99Ms',
-          'backlog',
-        ],
-        properties: {
-          at: { type: 'integer', description: 'epoch ms of the sample' },
-          ingestedPerSecond: {
-            type: 'number',
-            description: 'events this process accepted (202), per second',
-          },
-          appliedPerSecond: {
-            type: ['number', 'null'],
-            description:
-              'stream entries this process’s workers applied, per second; null without workers here',
-          },
-          lateEventsPerSecond: {
-            type: ['number', 'null'],
-            description: 'late (event, window) pairs set aside by this process’s workers, per second',
-          },
-          deadLettersPerSecond: {
-            type: ['number', 'null'],
-            description: 'entries this process’s workers moved to dead-letter streams, per second',
-          },
-          freshnessP50Ms: {
-            type: ['number', 'null'],
-            description:
-              'median of lb_freshness_seconds over the snapshots of the last 10 s, ms (interpolated in its buckets); null without snapshots or workers here',
-          },
-          freshnessP99Ms: { type: ['number', 'null'], description: '99th percentile, as freshnessP50Ms' },
-          backlog: {
-            type: ['array', 'null'],
-            items: { type: 'integer', minimum: 0 },
-            description:
-              'per partition (index = partition): entries not yet delivered plus delivered and not acknowledged, read from the stream groups (every process’s workers); null while nobody has asked for the stats in the last 30 s',
-          },
-        },
-      },
-      Stats: {
-        type: 'object',
-        required: ['intervalMs', 'workersInProcess', 'partitions', 'samples'],
-        properties: {
-          intervalMs: { type: 'integer', description: 'sampling interval (1000)' },
-          workersInProcess: { type: 'boolean' },
-          partitions: { type: 'integer' },
-          samples: {
-            type: 'array',
-            maxItems: 300,
-            description: 'oldest first; the last five minutes at most',
-            items: ref('StatsSample'),
-          },
-        },
-      },
-      Top: {
-        type: 'object',
-        properties: {
-          board: { type: 'string' },
-          window: { type: 'string' },
-          windowStart: { type: 'integer' },
-          version: { type: 'integer' },
-          updatedAt: { type: ['integer', 'null'] },
-          entries: { type: 'array', items: ref('Entry') },
-        },
-      },
-    },
+    schemas,
   },
   security: [{ bearer: [] }],
   paths: {
     '/v1/boards': {
       get: {
-        summary: 'List boards',
-        responses: {
-          200: json({ type: 'object', properties: { boards: { type: 'array', items: ref('BoardConfig') } } }),
-        },
+        summary: 'List boards, sorted by id',
+        parameters: [
+          query('limit', 'boards per page (1..1000, default 1000)', {
+            type: 'integer',
+            minimum: 1,
+            maximum: 1000,
+          }),
+          query('after', 'the `next` of the previous page (a board id)'),
+        ],
+        responses: { 200: json(ref('BoardList')), ...errors(400, 429) },
       },
     },
     '/v1/boards/{board}': {
       put: {
         summary:
-          'Create or update a board (admin scope); policy and order of an existing board cannot change (409)',
+          'Create or update a board (admin scope); policy, order, tie rule and time zone of an existing board cannot change (409); bounds apply to events from then on',
         parameters: [path('board')],
         requestBody: body(ref('BoardConfig')),
         responses: {
           200: json(ref('BoardConfig'), 'updated'),
           201: json(ref('BoardConfig'), 'created'),
-          ...errors(400, 401, 403, 409, 415),
+          ...errors(400, 401, 403, 409, 415, 429),
         },
       },
     },
     '/v1/boards/{board}/events': {
       post: {
-        summary: 'Ingest one event (ingest scope); 202 once Redis accepted it',
+        summary:
+          'Ingest one event (ingest scope); 202 once Redis accepted it (DURABILITY=replicated: once a replica holds it)',
+        description:
+          'An event whose value is outside the board’s minValue/maxValue is refused with 400 value-out-of-range naming the bound; 503 backlog-full, unavailable or not-replicated carry Retry-After.',
         parameters: [path('board')],
         requestBody: body(ref('Event')),
         responses: {
-          202: json({ type: 'object', properties: { accepted: { type: 'integer' } } }, 'accepted'),
+          202: json(ref('Accepted'), 'accepted'),
           ...errors(400, 401, 403, 404, 408, 413, 415, 429, 503),
         },
       },
@@ -214,26 +132,11 @@ export const openApiDocument = {
     '/v1/events': {
       post: {
         summary: 'Ingest 1 to 10,000 events, all or nothing (ingest scope)',
-        requestBody: body(
-          {
-            type: 'object',
-            properties: {
-              events: {
-                type: 'array',
-                maxItems: 10000,
-                items: {
-                  allOf: [
-                    ref('Event'),
-                    { type: 'object', required: ['board'], properties: { board: { type: 'string' } } },
-                  ],
-                },
-              },
-            },
-          },
-          LARGE_BODY,
-        ),
+        description:
+          'One invalid event (an unknown board, a value outside its board’s bounds: 400 value-out-of-range) rejects the request with 400 naming its index; nothing of it is enqueued.',
+        requestBody: body(ref('EventBatch'), LARGE_BODY),
         responses: {
-          202: json({ type: 'object', properties: { accepted: { type: 'integer' } } }, 'accepted'),
+          202: json(ref('Accepted'), 'accepted'),
           ...errors(400, 401, 403, 408, 413, 415, 429, 503),
         },
       },
@@ -241,64 +144,42 @@ export const openApiDocument = {
     '/v1/boards/{board}/top': {
       get: {
         summary: 'The top-K from the cached snapshot (k is capped by the board’s topK)',
+        parameters: [...windowReads, integerQuery('k')],
+        responses: { 200: json(ref('Top')), ...errors(400, 404, 429, 503) },
+      },
+    },
+    '/v1/boards/{board}/entries': {
+      get: {
+        summary: 'The whole board in rank order, page by page',
+        description:
+          'Pass each page’s `next` as `after` for the following page. A user whose score does not change while a client pages appears exactly once across the pages, whatever changes around them.',
         parameters: [
-          path('board'),
-          windowParam,
-          atParam,
-          query('k', '1..1000 (default the board’s topK)', { type: 'integer' }),
+          ...windowReads,
+          integerQuery('limit'),
+          query('after', 'the `next` cursor of the previous page'),
         ],
-        responses: { 200: json(ref('Top')), ...errors(400, 404, 429) },
+        responses: { 200: json(ref('EntriesPage')), ...errors(400, 404, 429, 503) },
       },
     },
     '/v1/boards/{board}/users/{userId}': {
       get: {
         summary: 'A user’s rank, score, total and percentile (share of the others ranked below)',
         parameters: [path('board'), userPath, windowParam, atParam],
-        responses: {
-          200: json({
-            type: 'object',
-            properties: {
-              userId: { type: 'string' },
-              rank: { type: 'integer' },
-              score: { type: 'number' },
-              total: { type: 'integer' },
-              percentile: { type: 'number' },
-            },
-          }),
-          ...errors(400, 404, 429),
-        },
+        responses: { 200: json(ref('Standing')), ...errors(400, 404, 429, 503) },
       },
     },
     '/v1/boards/{board}/users/{userId}/around': {
       get: {
         summary: 'The user and up to n entries above and below, in rank order',
-        parameters: [
-          path('board'),
-          userPath,
-          windowParam,
-          atParam,
-          query('n', '1..100 (default 5)', { type: 'integer' }),
-        ],
-        responses: {
-          200: json({ type: 'object', properties: { entries: { type: 'array', items: ref('Entry') } } }),
-          ...errors(400, 404, 429),
-        },
+        parameters: [path('board'), userPath, windowParam, atParam, integerQuery('n')],
+        responses: { 200: json(ref('Entries')), ...errors(400, 404, 429, 503) },
       },
     },
     '/v1/boards/{board}/users/{userId}/friends': {
       get: {
         summary: 'The user and their friends ranked among themselves (those with a score)',
-        parameters: [
-          path('board'),
-          userPath,
-          windowParam,
-          atParam,
-          query('k', '1..1000 (default 100)', { type: 'integer' }),
-        ],
-        responses: {
-          200: json({ type: 'object', properties: { entries: { type: 'array', items: ref('Entry') } } }),
-          ...errors(400, 404, 429),
-        },
+        parameters: [path('board'), userPath, windowParam, atParam, integerQuery('k')],
+        responses: { 200: json(ref('Entries')), ...errors(400, 404, 429, 503) },
       },
     },
     '/v1/boards/{board}/live': {
@@ -307,43 +188,44 @@ export const openApiDocument = {
           'Server-Sent Events: event `top` with the /top body whenever the snapshot version changes; heartbeat comments every 15 s',
         description:
           'A client that reads slower than the board changes gets the newest top when it reads next (versions in between are skipped); one that leaves an update unread for LIVE_STALL_MS (default 10 s) is disconnected. Streams are capped per client address (429 too-many-streams) and in total (503 server-busy), both with Retry-After.',
-        parameters: [
-          path('board'),
-          windowParam,
-          atParam,
-          query('k', '1..1000 (default the board’s topK)', { type: 'integer' }),
-        ],
+        parameters: [...windowReads, integerQuery('k')],
         responses: { 200: { description: 'text/event-stream' }, ...errors(400, 404, 429, 503) },
+      },
+    },
+    '/v1/boards/{board}/hidden': {
+      get: {
+        summary: 'The board’s hidden users (admin scope)',
+        parameters: [path('board')],
+        responses: { 200: json(ref('HiddenUsers')), ...errors(401, 403, 404, 429) },
+      },
+    },
+    '/v1/boards/{board}/hidden/{userId}': {
+      put: {
+        summary:
+          'Hide a user on the board (admin scope): left out of top, ranks, totals, percentiles, around, friends, entries and live from the next snapshot on; their events keep counting',
+        parameters: [path('board'), userPath],
+        responses: { 200: json(ref('HiddenState')), ...errors(400, 401, 403, 404, 429) },
+      },
+      delete: {
+        summary: 'Show a hidden user again, at their current score (admin scope)',
+        parameters: [path('board'), userPath],
+        responses: { 200: json(ref('HiddenState')), ...errors(400, 401, 403, 404, 429) },
       },
     },
     '/v1/users/{userId}/profile': {
       put: {
         summary: 'Set a user’s profile (ingest scope)',
         parameters: [userPath],
-        requestBody: body({
-          type: 'object',
-          required: ['name'],
-          properties: {
-            name: { type: 'string', maxLength: 100 },
-            avatarUrl: { type: 'string', format: 'uri' },
-          },
-        }),
-        responses: { 200: json({ type: 'object' }), ...errors(400, 401, 403, 415) },
+        requestBody: body(ref('ProfileInput')),
+        responses: { 200: json(ref('Profile')), ...errors(400, 401, 403, 415, 429) },
       },
     },
     '/v1/users/{userId}/friends': {
       put: {
         summary: 'Replace a user’s friend list (ingest scope)',
         parameters: [userPath],
-        requestBody: body(
-          {
-            type: 'object',
-            required: ['friends'],
-            properties: { friends: { type: 'array', maxItems: 10000, items: idString } },
-          },
-          LARGE_BODY,
-        ),
-        responses: { 200: json({ type: 'object' }), ...errors(400, 401, 403, 415) },
+        requestBody: body(ref('Friends'), LARGE_BODY),
+        responses: { 200: json(ref('FriendList')), ...errors(400, 401, 403, 415, 429) },
       },
     },
     '/healthz': {
@@ -363,12 +245,7 @@ export const openApiDocument = {
       get: {
         summary:
           'The dashboard’s per-second samples: events/s accepted and applied, freshness p50/p99, late events and dead letters per second, backlog per partition',
-        parameters: [
-          query('since', 'epoch ms: only the samples taken after it (default: all kept)', {
-            type: 'integer',
-            minimum: 0,
-          }),
-        ],
+        parameters: [integerQuery('since')],
         responses: { 200: json(ref('Stats')), ...errors(400, 401, 403) },
       },
     },

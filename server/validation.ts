@@ -3,7 +3,7 @@
  * 400 errors that name the field (and, in a batch, the event's index).
  */
 import { z } from 'zod';
-import { BOARD_ID, CONTROL_CHARACTERS, checkWindowName } from '../leaderboard/index.js';
+import { BOARD_ID, CONTROL_CHARACTERS, checkWindowName, MAX_EVENT_TIME } from '../leaderboard/index.js';
 import { HttpError } from './httpError.js';
 
 /** How far ahead of the server's clock an event time may be (clock skew between clients). */
@@ -43,7 +43,10 @@ const idSchema = () =>
     )
     .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (no lone surrogates)');
 
-export const userIdSchema = idSchema();
+export const ID_RULE =
+  'Normalised to NFC by the server (the NFC and NFD spellings of an id are one id, stored and returned in NFC); then 1 to 128 characters (code points), no control characters (U+0000-U+001F, U+007F-U+009F), no zero-width characters (U+200B-U+200D, U+2060, U+FEFF), no bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), no lone surrogates. A refused id is 400 naming the field.';
+
+export const userIdSchema = idSchema().meta({ description: ID_RULE });
 
 const eventFields = {
   userId: userIdSchema,
@@ -53,8 +56,13 @@ const eventFields = {
     .int('must be whole epoch milliseconds')
     .min(0, 'must not be negative')
     .refine((ts) => ts <= Date.now() + MAX_FUTURE_MS, 'must not be more than 24 hours in the future')
+    .meta({ description: 'event time, epoch ms; default: when the server received it; at most 24 h ahead' })
     .optional(),
-  eventId: idSchema().optional(),
+  eventId: idSchema()
+    .meta({
+      description: `A retry with the same eventId for the same board and user within 24 hours counts once. ${ID_RULE}`,
+    })
+    .optional(),
 };
 
 export const singleEventSchema = z.strictObject(eventFields);
@@ -107,6 +115,34 @@ export function describeIssues(error: z.ZodError, prefix = ''): string {
       return `${path || 'body'}: ${issue.message}`;
     })
     .join('; ');
+}
+
+/**
+ * The integer query parameters of the reads, once: the routes parse them with `queryInt`, the
+ * OpenAPI description documents them from here.
+ */
+export const QUERY_PARAMS = {
+  at: {
+    min: 0,
+    max: MAX_EVENT_TIME - 1,
+    description: 'epoch ms inside the wanted window instance (default now)',
+  },
+  k: { min: 1, max: 1000, description: 'how many entries (default the board’s topK, 100 for friends)' },
+  n: { min: 1, max: 100, description: 'entries on each side of the user (default 5)' },
+  limit: { min: 1, max: 1000, description: 'entries per page (default 100)' },
+  since: { min: 0, max: Number.MAX_SAFE_INTEGER, description: 'epoch ms: only the samples taken after it' },
+} as const;
+
+/**
+ * A query parameter of `QUERY_PARAMS`, or the default when absent; 400 when it is not an integer
+ * in its range.
+ *
+ * @example
+ * const k = queryInt(c.req.query('k'), 'k', board.topK);
+ */
+export function queryInt(raw: string | undefined, name: keyof typeof QUERY_PARAMS, fallback: number): number {
+  const { min, max } = QUERY_PARAMS[name];
+  return intParam(raw, name, min, max, fallback);
 }
 
 /** An integer query parameter in [min, max], or the default when absent. */

@@ -1,17 +1,11 @@
 /** Helpers the routes share: JSON bodies, boards from the path, window instances, profiles. */
 import type { Context } from 'hono';
-import {
-  type BoardConfig,
-  type BoardEntry,
-  type BoardWindow,
-  MAX_EVENT_TIME,
-  type Profile,
-} from '../../leaderboard/index.js';
+import type { BoardConfig, BoardEntry, BoardWindow, Profile } from '../../leaderboard/index.js';
 import { HttpError } from '../httpError.js';
 import { jsonShapeExcess } from '../jsonShape.js';
 import { type BodyLimit, readBody, requestHeader, tooLarge } from '../nodeRequest.js';
 import type { Services } from '../services.js';
-import { intParam, userIdSchema, windowParam } from '../validation.js';
+import { queryInt, userIdSchema, windowParam } from '../validation.js';
 
 /**
  * The body caps of the routes: single objects, and lists (batches, friend lists). A batch of
@@ -104,7 +98,7 @@ export type WindowInstance = BoardWindow;
 /** The window instance a read asks for: `window` (default all) containing `at` (default now). */
 export function windowFrom(services: Services, c: Context, board: BoardConfig): WindowInstance {
   const window = windowParam(c.req.query('window'), board.windows);
-  const at = intParam(c.req.query('at'), 'at', 0, MAX_EVENT_TIME - 1, Date.now());
+  const at = queryInt(c.req.query('at'), 'at', Date.now());
   const instance = services.queries.windowAt(board.id, window, at);
   if (!instance) throw new HttpError(404, 'unknown-board', `there is no board '${board.id}'`);
   return instance;

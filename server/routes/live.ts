@@ -12,7 +12,7 @@ import { requestClient } from '../clientAddress.js';
 import { incomingOf } from '../nodeRequest.js';
 import type { Services } from '../services.js';
 import { SseStream, topFrame } from '../sseStream.js';
-import { intParam } from '../validation.js';
+import { queryInt } from '../validation.js';
 import { routeGuards } from './guards.js';
 import { freshBoardFrom, windowFrom } from './http.js';
 import { cachedTop } from './reads.js';
@@ -39,7 +39,7 @@ export function liveRoutes(services: Services, options: LiveOptions = {}): Hono 
   app.get('/v1/boards/:board/live', readers, limit, async (c) => {
     const board = await freshBoardFrom(services, c.req.param('board'));
     const window = windowFrom(services, c, board);
-    const k = intParam(c.req.query('k'), 'k', 1, 1000, board.topK);
+    const k = queryInt(c.req.query('k'), 'k', board.topK);
     const incoming = incomingOf(c);
     const release = services.liveStreams.open(requestClient(incoming, services.proxies));
     let first: Awaited<ReturnType<typeof cachedTop>>;

@@ -4,7 +4,7 @@ import { archivedTop, type BoardConfig, type SnapshotRead } from '../../leaderbo
 import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
 import type { SerializedTop } from '../topBodyCache.js';
-import { intParam } from '../validation.js';
+import { queryInt } from '../validation.js';
 import { routeGuards } from './guards.js';
 import { freshBoardFrom, userFrom, type WindowInstance, windowFrom, withProfiles } from './http.js';
 
@@ -15,7 +15,7 @@ export function readRoutes(services: Services): Hono {
   app.get('/v1/boards/:board/top', readers, limit, async (c) => {
     const board = await freshBoardFrom(services, c.req.param('board'));
     const window = windowFrom(services, c, board);
-    const k = intParam(c.req.query('k'), 'k', 1, 1000, board.topK);
+    const k = queryInt(c.req.query('k'), 'k', board.topK);
     const top = await cachedTop(services, board, window, k);
     return c.body(top.bytes, 200, { 'Content-Type': 'application/json' });
   });
@@ -23,7 +23,7 @@ export function readRoutes(services: Services): Hono {
   app.get('/v1/boards/:board/entries', readers, limit, async (c) => {
     const board = await freshBoardFrom(services, c.req.param('board'));
     const window = windowFrom(services, c, board);
-    const pageSize = intParam(c.req.query('limit'), 'limit', 1, 1000, 100);
+    const pageSize = queryInt(c.req.query('limit'), 'limit', 100);
     const after = c.req.query('after') || undefined;
     let page: Awaited<ReturnType<typeof services.queries.entries>>;
     try {
@@ -55,7 +55,7 @@ export function readRoutes(services: Services): Hono {
     const board = await freshBoardFrom(services, c.req.param('board'));
     const userId = userFrom(c.req.param('userId'));
     const window = windowFrom(services, c, board);
-    const n = intParam(c.req.query('n'), 'n', 1, 100, 5);
+    const n = queryInt(c.req.query('n'), 'n', 5);
     const entries = await services.queries.around(board.id, window, userId, n);
     if (!entries) throw noScore(userId, board, window);
     return c.json({
@@ -71,7 +71,7 @@ export function readRoutes(services: Services): Hono {
     const board = await freshBoardFrom(services, c.req.param('board'));
     const userId = userFrom(c.req.param('userId'));
     const window = windowFrom(services, c, board);
-    const k = intParam(c.req.query('k'), 'k', 1, 1000, 100);
+    const k = queryInt(c.req.query('k'), 'k', 100);
     const entries = await services.friends.rank(board.id, window, userId, k);
     return c.json({
       board: board.id,

@@ -1,7 +1,6 @@
 /** Profiles and friend lists (ingest scope); both live in the relational store. */
 import { Hono } from 'hono';
 import { setFriends, setProfile } from '../../leaderboard/index.js';
-import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
 import { friendsSchema, parseBody, profileSchema } from '../validation.js';
 import { routeGuards } from './guards.js';
