@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { BoardConfig } from '../../leaderboard/index.js';
 import { listBoards, saveBoard } from '../../leaderboard/store/boards.js';
 import { StoreInputError } from '../../leaderboard/store/storeInputError.js';
-import type { BoardConfig } from '../../leaderboard/index.js';
 import { ENGINES, unique, useStore } from './engines.js';
 
 const config = (id: string, change: Partial<BoardConfig> = {}): BoardConfig => ({

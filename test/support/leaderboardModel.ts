@@ -9,7 +9,11 @@ import { windowDefinition } from '../../topology/windows/index.js';
 type Order = 'desc' | 'asc';
 
 /** The instance of a board's window holding `ts`, as the model sees it: `key` is `<window>:<start>`. */
-export function modelWindow(board: BoardConfig, window: string, ts: number): { key: string; start: number; end: number } {
+export function modelWindow(
+  board: BoardConfig,
+  window: string,
+  ts: number,
+): { key: string; start: number; end: number } {
   const instance = windowDefinition(window, { graceMs: board.graceSeconds * 1000 }).windowAt(ts);
   return { key: `${window}:${instance.start}`, start: instance.start, end: instance.end };
 }

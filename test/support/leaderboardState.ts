@@ -50,9 +50,7 @@ export async function expectModelState(
   for (const board of boards) {
     for (const window of board.windows) {
       const keys = new Set(
-        events
-          .filter((e) => e.board === board.id)
-          .map((e) => modelWindow(board, window, e.ts).key),
+        events.filter((e) => e.board === board.id).map((e) => modelWindow(board, window, e.ts).key),
       );
       for (const key of keys) {
         const actual = await scoreTable(redis, name, partitions, board.id, key);
