@@ -4,7 +4,7 @@
  * what the workers reject, with which reason, through the library's decode stage.
  */
 import fc from 'fast-check';
-import type { Batch } from 'redis-streams-consumer-groups';
+import { type Batch, partitionKeys } from 'redis-streams-consumer-groups';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { CONTROL_CHARACTERS, type ScoreEvent, scoreEventCodec } from '../../leaderboard/index.js';
@@ -14,7 +14,7 @@ import { MAX_EVENT_TIME } from '../../topology/windows/index.js';
 const US = '\u001f';
 const batch = (entries: [string, Record<string, string>][]): Batch => ({
   partition: 3,
-  stream: '{lb:3}:in',
+  stream: partitionKeys('lb', 3).stream,
   entries: entries.map(([id, fields]) => ({ id, fields, deliveries: 1 })),
   firstId: entries[0]![0],
   lastId: entries[entries.length - 1]![0],

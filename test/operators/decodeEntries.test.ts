@@ -3,7 +3,7 @@
  * decode set aside as rejected with the codec's reason, watermark entries read as the batch's
  * watermark, and every entry id kept for the acknowledgement.
  */
-import type { Batch } from 'redis-streams-consumer-groups';
+import { type Batch, partitionKeys } from 'redis-streams-consumer-groups';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -12,7 +12,7 @@ import { decodeEntries } from '../../operators/decodeEntries.js';
 
 const batch = (entries: [string, Record<string, string>][]): Batch => ({
   partition: 3,
-  stream: '{t:3}:in',
+  stream: partitionKeys('t', 3).stream,
   entries: entries.map(([id, fields]) => ({ id, fields, deliveries: 1 })),
   firstId: entries[0]![0],
   lastId: entries[entries.length - 1]![0],
