@@ -61,7 +61,8 @@ function checked(
   if (value === '' || !Number.isFinite(amount))
     return { ok: false, reason: `value: '${value}' is not a finite number` };
   const time = Number(ts);
-  if (!Number.isSafeInteger(time) || time < 0 || time >= MAX_EVENT_TIME) {
+  // Number('') is 0: an empty time would count as an event of 1970.
+  if (ts === '' || !Number.isSafeInteger(time) || time < 0 || time >= MAX_EVENT_TIME) {
     return { ok: false, reason: `time: '${ts}' is not epoch milliseconds` };
   }
   if (eventId !== undefined && !isValidId(eventId)) {

@@ -3,7 +3,7 @@
  * stream entries) once whatever made them fail is fixed, e.g. the board they name was created.
  */
 import { parseArgs } from 'node:util';
-import { type DeadLetter, streamAdmin } from '../../leaderboard/index.js';
+import { type DeadLetter, scoreEventCodec, streamAdmin } from '../../leaderboard/index.js';
 import { redisForCommand } from '../commandRedis.js';
 import type { Config } from '../config.js';
 import { UsageError } from './replay.js';
@@ -52,7 +52,22 @@ export async function deadLettersCommand(
       return 0;
     }
     let redriven = 0;
-    for (const p of partitions) redriven += await admin.redrive(p, values.id);
+    if (values.id) {
+      // A dead letter's id is an id of its partition's dead-letter stream: two partitions can hold
+      // the same one. Each id is re-driven only where it is, and one in several is refused.
+      const holders = await partitionsHolding(admin, partitions, values.id);
+      const ambiguous = [...holders].filter(([, ps]) => ps.length > 1);
+      if (ambiguous.length > 0) {
+        const which = ambiguous.map(([id, ps]) => `${id} (partitions ${ps.join(', ')})`).join(', ');
+        throw new UsageError(`dead letter ids in more than one partition: ${which}; give --partition`);
+      }
+      for (const p of partitions) {
+        const ids = values.id.filter((id) => holders.get(id)?.[0] === p);
+        if (ids.length > 0) redriven += await admin.redrive(p, ids);
+      }
+    } else {
+      for (const p of partitions) redriven += await admin.redrive(p);
+    }
     out.write(`re-drove ${redriven} dead letter${redriven === 1 ? '' : 's'}\n`);
     if (values.id && redriven < values.id.length) {
       out.write(`${values.id.length - redriven} of the given ids were not found\n`);
@@ -62,6 +77,28 @@ export async function deadLettersCommand(
   } finally {
     await connection.close();
   }
+}
+
+/** The partitions whose dead-letter stream holds each id. */
+async function partitionsHolding(
+  admin: ReturnType<typeof streamAdmin>,
+  partitions: readonly number[],
+  ids: readonly string[],
+): Promise<Map<string, number[]>> {
+  const holders = new Map<string, number[]>();
+  await Promise.all(
+    partitions.flatMap((p) =>
+      [...new Set(ids)].map(async (id) => {
+        const [letter] = await admin.deadLetters(p, { from: id, count: 1 });
+        if (letter?.id === id)
+          holders.set(
+            id,
+            [...(holders.get(id) ?? []), p].sort((a, b) => a - b),
+          );
+      }),
+    ),
+  );
+  return holders;
 }
 
 function selectPartitions(partition: string | undefined, count: number): number[] {
@@ -80,7 +117,7 @@ function table(letters: DeadLetter[]): string {
     l.id,
     l.originId,
     String(l.deliveries),
-    `${l.fields.b ?? '?'}/${l.fields.u ?? '?'} v=${l.fields.v ?? '?'}`,
+    eventOf(l.fields),
     l.reason,
   ]);
   const header = ['partition', 'id', 'entry', 'deliveries', 'board/user', 'reason'];
@@ -88,4 +125,12 @@ function table(letters: DeadLetter[]): string {
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return `${[line(header), ...rows.map(line)].join('\n')}\n${letters.length} dead letter${letters.length === 1 ? '' : 's'}\n`;
+}
+
+/** The board, user and value of a dead letter's entry, in either stream layout, as far as they can be read. */
+function eventOf(fields: Record<string, string>): string {
+  const decoded = scoreEventCodec.decode(fields);
+  if (decoded.ok) return `${decoded.value.board}/${decoded.value.userId} v=${decoded.value.value}`;
+  const [b, u, v] = fields.s === undefined ? [fields.b, fields.u, fields.v] : fields.s.split('\u001f');
+  return `${b ?? '?'}/${u ?? '?'} v=${v ?? '?'}`;
 }

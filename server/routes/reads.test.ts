@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
-import { windowKey } from '../../operators/stateKeys.js';
-import { windowFor } from '../../operators/timeWindows.js';
 import { call, expectError } from '../../test/server/httpSupport.js';
 import { drained, scoreTable } from '../../test/support/leaderboardState.js';
 import { startTestService, TEST_KEYS, type TestService } from '../../test/support/service.js';
+import { windowDefinition } from '../../topology/windows/index.js';
 
 const DAY = 86_400_000;
+/** The instance of a UTC window (the board's zone) holding `at`: start and end. */
+const windowFor = (window: 'all' | 'day', at: number) => windowDefinition(window).windowAt(at);
 
 describe('read routes (app.request, in-process workers)', () => {
   let svc: TestService;
@@ -38,7 +39,7 @@ describe('read routes (app.request, in-process workers)', () => {
         svc.config.KEY_PREFIX,
         svc.config.PARTITIONS,
         'arena',
-        windowKey(window, windowFor(window, at).start),
+        `${window}:${windowFor(window, at).start}`,
       );
       const best = Object.values(table)
         .sort((a, b) => b - a)
@@ -63,7 +64,7 @@ describe('read routes (app.request, in-process workers)', () => {
       const res = await get('/v1/boards/arena/top');
       expect(res.status).toBe(200);
       const body = (await res.json()) as Record<string, unknown>;
-      expect(body).toMatchObject({ board: 'arena', window: 'all', windowStart: 0 });
+      expect(body).toMatchObject({ board: 'arena', window: 'all', windowStart: 0, windowEnd: null });
       expect(body.version).toBeGreaterThan(0);
       expect(body.updatedAt).toBeGreaterThan(now - 60_000);
       expect(body.entries).toEqual([
@@ -84,7 +85,11 @@ describe('read routes (app.request, in-process workers)', () => {
         string,
         unknown
       >;
-      expect(body).toMatchObject({ window: 'day', windowStart: windowFor('day', at).start });
+      expect(body).toMatchObject({
+        window: 'day',
+        windowStart: windowFor('day', at).start,
+        windowEnd: windowFor('day', at).start + DAY,
+      });
       expect(body.entries).toEqual([
         { rank: 1, userId: 'bob', score: 4 },
         { rank: 2, userId: 'eve', score: 1 },
@@ -99,6 +104,7 @@ describe('read routes (app.request, in-process workers)', () => {
         version: 0,
         entries: [],
         windowStart: windowFor('day', at).start,
+        windowEnd: windowFor('day', at).end,
       });
     });
 

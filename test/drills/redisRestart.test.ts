@@ -24,10 +24,9 @@ import { Redis } from 'ioredis';
 import { partitionKeys } from 'redis-streams-consumer-groups';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
-import type { BoardConfig } from '../../operators/types.js';
+import { type BoardConfig, DEFAULTS, scoreEventCodec } from '../../leaderboard/index.js';
 import { loadConfig } from '../../server/config.js';
 import { type RunningService, startService } from '../../server/main.js';
-import { DEFAULTS } from '../../topology/defaults.js';
 import type { ModelEvent } from '../support/leaderboardModel.js';
 import { drained, expectModelState } from '../support/leaderboardState.js';
 import { freePort, type RedisServerHandle, startRedisServer } from '../support/redisServer.js';
@@ -253,7 +252,9 @@ describe('redis-server SIGKILLed and restarted (AOF, appendfsync always)', () =>
       for (const [, fields] of await inspect.xrange(partitionKeys(PREFIX, p).stream, '-', '+')) {
         const f: Record<string, string> = {};
         for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-        const key = identity({ board: f.b!, userId: f.u!, ts: Number(f.t) });
+        const decoded = scoreEventCodec.decode(f);
+        if (!decoded.ok) throw new Error(`an entry the edge wrote does not decode: ${decoded.reason}`);
+        const key = identity(decoded.value);
         inStream.set(key, (inStream.get(key) ?? 0) + 1);
       }
     }

@@ -6,10 +6,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
+import type { BoardConfig } from '../../leaderboard/index.js';
 import { windowKey } from '../../operators/stateKeys.js';
-import { windowFor } from '../../operators/timeWindows.js';
-import type { BoardConfig, Order, WindowName } from '../../operators/types.js';
-import { LeaderboardModel, type ModelEvent } from '../support/leaderboardModel.js';
+import type { Order } from '../../operators/types.js';
+import { LeaderboardModel, type ModelEvent, modelWindow } from '../support/leaderboardModel.js';
 import { drained } from '../support/leaderboardState.js';
 import { uniqueName } from '../support/redis.js';
 import { startTestService, TEST_KEYS, type TestService } from '../support/service.js';
@@ -135,11 +135,12 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
   const expectReadsMatchModel = async (
     model: LeaderboardModel,
     board: BoardConfig,
-    window: WindowName,
+    window: string,
     at: number,
     seed: number,
   ) => {
-    const key = windowKey(window, windowFor(window, at).start);
+    const instance = modelWindow(board, window, at);
+    const key = instance.key;
     const ranked = model.ranked(board.id, key, board.order);
     expect(ranked.length, `seed ${seed}: the model has users in ${key}`).toBeGreaterThan(board.topK);
     const query = `window=${window}&at=${at}`;
@@ -149,7 +150,12 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
       `seed ${seed}: top of ${board.id} ${key}`,
     );
     const top = await getJson<Record<string, unknown>>(`/v1/boards/${board.id}/top?${query}`);
-    expect(top).toMatchObject({ board: board.id, window, windowStart: windowFor(window, at).start });
+    expect(top).toMatchObject({
+      board: board.id,
+      window,
+      windowStart: instance.start,
+      windowEnd: Number.isFinite(instance.end) ? instance.end : null,
+    });
     expect(top.version).toBeGreaterThan(0);
     expect(typeof top.updatedAt).toBe('number');
 
@@ -464,7 +470,7 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
       };
 
       const first = await nextTop();
-      expect(first.data).toMatchObject({ board: board.id, window: 'all', windowStart: 0 });
+      expect(first.data).toMatchObject({ board: board.id, window: 'all', windowStart: 0, windowEnd: null });
       expect(plain(first.data.entries as Entry[])).toEqual([{ rank: 1, userId: `${label}-a`, score: 1 }]);
       const firstVersion = first.data.version as number;
       expect(firstVersion).toBeGreaterThan(0);

@@ -54,7 +54,9 @@ if (!reportMissingTool(PROMTOOL)) {
       expect(text).toMatch(/^lb_duplicate_events_total 1$/m);
       // The old event is late in three windows (day, week, month): three (event, window) pairs.
       expect(text).toMatch(/^lb_late_events_total 3$/m);
-      expect(text).toMatch(/^# HELP lb_late_events_total Late \(event, window\) pairs/m);
+      expect(text).toMatch(
+        /^# HELP lb_late_events_total \(record, window instance\) pairs set aside as late/m,
+      );
 
       const check = spawnSync(PROMTOOL.path, ['check', 'metrics'], { input: text, encoding: 'utf8' });
       expect({ status: check.status, output: `${check.stdout}${check.stderr}` }).toEqual({

@@ -18,14 +18,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { partitionKeys } from 'redis-streams-consumer-groups';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
-import { lateKey } from '../../operators/stateKeys.js';
-import type { BoardConfig } from '../../operators/types.js';
-import { BoardRegistry } from '../../topology/boards.js';
-import { EventWriter } from '../../topology/eventWriter.js';
-import { LeaderboardWorkers } from '../../topology/runner.js';
+import {
+  type BoardConfig,
+  BoardRegistry,
+  DEFAULTS,
+  EventWriter,
+  LeaderboardWorkers,
+  pipelineMetrics,
+} from '../../leaderboard/index.js';
+import { stateKeys } from '../../operators/stateKeys.js';
 import { MODEL_BOARDS } from '../support/eventRounds.js';
 import { LeaderboardModel, type ModelEvent } from '../support/leaderboardModel.js';
 import { drained, expectModelState, scoreTable } from '../support/leaderboardState.js';
@@ -194,23 +199,27 @@ async function startWorker(
     return copy;
   };
   const boards = new BoardRegistry(redis, name);
+  // The pipeline's metrics on a registry of the worker's own: the runner takes the ones made here.
+  const registry = new Registry();
   const workers = new LeaderboardWorkers({
     redis,
     boards,
     name,
     partitions: PARTITIONS,
+    registry,
     consumer: { leaseMs: LEASE_MS, blockMs: 20, batchSize },
     onError: () => {}, // a crashed worker's failures; a live one's writes are retried by the pipeline
   });
   // Told synchronously after each applied batch, so a fault lands exactly after the N-th one,
   // with the next batches of the partitions read ahead and in hand.
-  const batches = workers.metrics.batches;
+  const batches = pipelineMetrics(registry, { prefix: DEFAULTS.metricsPrefix }).batches;
   const inc = batches.inc.bind(batches) as (value?: number) => void;
   batches.inc = ((value?: number) => {
     inc(value);
     onBatch();
   }) as typeof batches.inc;
   await workers.start();
+  expect(workers.pipeline?.metrics.batches, 'the runner counts on the wrapped counter').toBe(batches);
   const worker: FaultyWorker = {
     workers,
     redis,
@@ -334,7 +343,7 @@ describe('exactly-once under worker crashes (property)', () => {
       const late = new Map<string, string[]>();
       for (let p = 0; p < PARTITIONS; p++) {
         deadLetters += await redis.xlen(partitionKeys(name, p).dlq);
-        for (const [, fields] of await redis.xrange(lateKey(name, p), '-', '+')) {
+        for (const [, fields] of await redis.xrange(stateKeys(name, p).late, '-', '+')) {
           const field = (f: string) => fields[fields.indexOf(f) + 1];
           const entry = `${p}/${field('entry')}`;
           const windows = late.get(entry) ?? [];

@@ -16,14 +16,19 @@ import {
 import { Subject } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
-import { applyBatch } from '../../operators/applyBatch.js';
+import {
+  type BoardConfig,
+  BoardRegistry,
+  EventWriter,
+  LeaderboardWorkers,
+  scoreEventCodec,
+} from '../../leaderboard/index.js';
+import { applyState } from '../../operators/applyState.js';
 import { CheckpointTracker } from '../../operators/checkpoints.js';
-import type { BatchSettler } from '../../operators/source.js';
-import { type Snapshot, topK } from '../../operators/topK.js';
-import type { AggregatedPayload, BoardConfig, Envelope } from '../../operators/types.js';
-import { BoardRegistry } from '../../topology/boards.js';
-import { EventWriter } from '../../topology/eventWriter.js';
-import { LeaderboardWorkers } from '../../topology/runner.js';
+import type { BatchSettler } from '../../operators/fromConsumer.js';
+import { topK } from '../../operators/topK.js';
+import type { AggregatedPayload, Envelope, GroupSpec, Snapshot } from '../../operators/types.js';
+import { ALL_TIME } from '../support/applyHarness.js';
 import { LeaderboardModel, type ModelEvent } from '../support/leaderboardModel.js';
 import { drained, scoreTable } from '../support/leaderboardState.js';
 import { dropKeys, redisUrl, uniqueName } from '../support/redis.js';
@@ -39,6 +44,15 @@ const LEVEL: BoardConfig = {
   topK: 1,
   graceSeconds: 0,
   retentionDays: 30,
+};
+/** The `level` board as the pipeline's group spec. */
+const LEVEL_SPEC: GroupSpec = {
+  reduce: 'last',
+  windows: [ALL_TIME.definition],
+  order: 'desc',
+  k: 1,
+  tieBreak: 'member',
+  retentionMs: 30 * 86_400_000,
 };
 
 describe('exactness', () => {
@@ -100,7 +114,6 @@ describe('exactness', () => {
 
   it('a change applied while a merge that already read its partition is under way reaches the top', async () => {
     const [a, b] = twoUsersInDifferentPartitions();
-    const boards = (id: string) => (id === 'level' ? LEVEL : undefined);
     defineConsumerGroupScripts(redis);
     const link = await StallableLink.open(new URL(redisUrl()));
     const merging = new Redis(link.port, '127.0.0.1');
@@ -114,8 +127,8 @@ describe('exactness', () => {
     const snapshots: Snapshot[] = [];
     const subscription = batches
       .pipe(
-        applyBatch({ redis, name, group: 'workers', boards, source: settler }),
-        topK({ redis: merging, name, partitions: PARTITIONS, boards, refreshMs: 20 }),
+        applyState({ redis, name, consumerGroup: 'workers', source: settler }),
+        topK({ redis: merging, name, partitions: PARTITIONS, refreshMs: 20 }),
       )
       .subscribe((snapshot) => snapshots.push(snapshot));
     const latest = () => snapshots[snapshots.length - 1]?.entries ?? [];
@@ -130,7 +143,7 @@ describe('exactness', () => {
     try {
       await apply(a, 100);
       await apply(b, 5);
-      await waitUntil(() => latest()[0]?.userId === a && latest()[0]?.score === 100);
+      await waitUntil(() => latest()[0]?.member === a && latest()[0]?.score === 100);
 
       // A drops below B: the merge this marks reads the partitions, and Redis' answers are held...
       link.stallRepliesFrom((request) => request.includes(':ckpt'));
@@ -141,7 +154,7 @@ describe('exactness', () => {
       link.resume();
 
       await waitUntil(() => latest()[0]?.score === 6, 3000);
-      expect(latest()).toEqual([{ rank: 1, userId: b, score: 6 }]);
+      expect(latest()).toEqual([{ rank: 1, member: b, score: 6 }]);
     } finally {
       subscription.unsubscribe();
       merging.disconnect();
@@ -175,14 +188,7 @@ async function lastValueBatch(
   const id = (await redis.xadd(
     keys.stream,
     '*',
-    'b',
-    'level',
-    'u',
-    userId,
-    'v',
-    String(value),
-    't',
-    String(ts),
+    ...scoreEventCodec.encode({ board: 'level', userId, value, ts }),
   ))!;
   return {
     partition,
@@ -193,10 +199,9 @@ async function lastValueBatch(
     lastId: id,
     rejected: [],
     payload: {
-      updates: [{ board: 'level', window: 'all', windowStart: 0, userId, policy: 'last', value, ts, pos: 0 }],
+      updates: [{ group: 'level', window: ALL_TIME, member: userId, spec: LEVEL_SPEC, value, ts, pos: 0 }],
       identified: [],
       late: [],
-      unknownBoard: [],
       streamTime: ts,
     },
   };

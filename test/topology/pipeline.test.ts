@@ -2,14 +2,15 @@ import { Redis } from 'ioredis';
 import { partitionKeys } from 'redis-streams-consumer-groups';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
-import { lateKey, windowKey } from '../../operators/stateKeys.js';
-import { windowFor } from '../../operators/timeWindows.js';
-import type { BoardConfig } from '../../operators/types.js';
-import { BoardRegistry } from '../../topology/boards.js';
-import { EventWriter } from '../../topology/eventWriter.js';
-import { LeaderboardQueries } from '../../topology/queries.js';
-import { LeaderboardWorkers } from '../../topology/runner.js';
-import { LeaderboardModel, type ModelEvent } from '../support/leaderboardModel.js';
+import {
+  type BoardConfig,
+  BoardRegistry,
+  EventWriter,
+  LeaderboardQueries,
+  LeaderboardWorkers,
+} from '../../leaderboard/index.js';
+import { stateKeys } from '../../operators/stateKeys.js';
+import { LeaderboardModel, type ModelEvent, modelWindow } from '../support/leaderboardModel.js';
 import { drained, scoreTable } from '../support/leaderboardState.js';
 import { dropKeys, redisUrl, uniqueName } from '../support/redis.js';
 
@@ -92,7 +93,8 @@ describe('the leaderboard topology on a real redis-server', () => {
       events.push(event);
     }
     for (let i = 0; i < events.length; i += 500) await writer.append(events.slice(i, i + 500));
-    // Entries no decoder accepts: written straight to a partition's stream.
+    // An entry no decoder accepts (the field-by-field layout, a value that is no number): written
+    // straight to a partition's stream.
     await redis.xadd(
       partitionKeys(name, 0).stream,
       '*',
@@ -119,13 +121,11 @@ describe('the leaderboard topology on a real redis-server', () => {
     const model = new LeaderboardModel(new Map(boardsUnderTest.map((b) => [b.id, b])), PARTITIONS);
     model.apply(events);
     expect(model.late.length).toBeGreaterThan(0);
-    const queries = new LeaderboardQueries(redis, { name, partitions: PARTITIONS });
+    const queries = new LeaderboardQueries(redis, boards, { name, partitions: PARTITIONS });
     for (const board of boardsUnderTest) {
       for (const window of board.windows) {
         for (const key of new Set(
-          events
-            .filter((e) => e.board === board.id)
-            .map((e) => windowKey(window, windowFor(window, e.ts).start)),
+          events.filter((e) => e.board === board.id).map((e) => modelWindow(board, window, e.ts).key),
         )) {
           expect(await scoreTable(redis, name, PARTITIONS, board.id, key), `${board.id} ${key}`).toEqual(
             model.table(board.id, key),
@@ -141,19 +141,21 @@ describe('the leaderboard topology on a real redis-server', () => {
         5000,
         `top-K snapshot of ${board.id}`,
       );
+      const all = queries.windowAt(board.id, 'all', Date.now())!;
       for (const probe of [ranked[0]!, ranked[Math.floor(ranked.length / 2)]!, ranked[ranked.length - 1]!]) {
-        const standing = await queries.standing(board.id, 'all:0', board.order, probe.userId);
+        const standing = await queries.standing(board.id, all, probe.userId);
         expect(standing).toMatchObject({ rank: probe.rank, score: probe.score, total: ranked.length });
-        const around = await queries.around(board.id, 'all:0', board.order, probe.userId, 3);
+        const around = await queries.around(board.id, all, probe.userId, 3);
         const at = ranked.findIndex((r) => r.userId === probe.userId);
         expect(around).toEqual(ranked.slice(Math.max(0, at - 3), at + 4));
       }
     }
     const late = await Promise.all(
-      Array.from({ length: PARTITIONS }, (_, p) => redis.xlen(lateKey(name, p))),
+      Array.from({ length: PARTITIONS }, (_, p) => redis.xlen(stateKeys(name, p).late)),
     );
     expect(late.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     const dlq = await redis.xrange(partitionKeys(name, 0).dlq, '-', '+');
     expect(dlq).toHaveLength(1);
+    expect(dlq[0]![1]).toContain("value: 'not-a-number' is not a finite number");
   });
 });

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { partitionFor } from 'redis-streams-consumer-groups';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scoresKey } from '../../operators/stateKeys.js';
+import { type BoardConfig, BoardRegistry, LeaderboardQueries } from '../../leaderboard/index.js';
+import { stateKeys } from '../../operators/stateKeys.js';
 import type { Order } from '../../operators/types.js';
-import { LeaderboardQueries } from '../../topology/queries.js';
 import { LeaderboardModel } from '../support/leaderboardModel.js';
 import { dropKeys, redisUrl, uniqueName } from '../support/redis.js';
 
@@ -40,43 +40,40 @@ describe('queries across partitions', () => {
           try {
             for (let i = 0; i < ids.length; i++) {
               await redis.zadd(
-                scoresKey(name, partitionFor(ids[i]!, PARTITIONS), 'b', 'all:0'),
+                stateKeys(name, partitionFor(ids[i]!, PARTITIONS)).scores('b', 'all:0'),
                 scores[i]!,
                 ids[i]!,
               );
             }
-            const model = new LeaderboardModel(
-              new Map([
-                [
-                  'b',
-                  {
-                    id: 'b',
-                    policy: 'last',
-                    order,
-                    windows: ['all'],
-                    topK: 10,
-                    graceSeconds: 0,
-                    retentionDays: 1,
-                  },
-                ],
-              ]),
-              PARTITIONS,
-            );
+            const board: BoardConfig = {
+              id: 'b',
+              policy: 'last',
+              order,
+              windows: ['all'],
+              topK: 10,
+              graceSeconds: 0,
+              retentionDays: 1,
+            };
+            const model = new LeaderboardModel(new Map([['b', board]]), PARTITIONS);
             model.apply(ids.map((userId, i) => ({ board: 'b', userId, value: scores[i]!, ts: i })));
             const ranked = model.ranked('b', 'all:0', order);
-            const queries = new LeaderboardQueries(redis, { name, partitions: PARTITIONS });
+            const boards = new BoardRegistry(redis, name);
+            await boards.put(board);
+            const queries = new LeaderboardQueries(redis, boards, { name, partitions: PARTITIONS });
+            const window = queries.windowAt('b', 'all', Date.now())!;
+            expect(window).toMatchObject({ window: 'all', windowStart: 0, windowEnd: null, key: 'all:0' });
             for (const [at, entry] of ranked.entries()) {
-              const standing = await queries.standing('b', 'all:0', order, entry.userId);
+              const standing = await queries.standing('b', window, entry.userId);
               expect(standing).toMatchObject({ rank: entry.rank, score: entry.score, total: ranked.length });
-              const around = await queries.around('b', 'all:0', order, entry.userId, n);
+              const around = await queries.around('b', window, entry.userId, n);
               expect(around).toEqual(ranked.slice(Math.max(0, at - n), at + n + 1));
             }
             const some = ids.filter((_, i) => i % 2 === 0);
-            const among = await queries.rankAmong('b', 'all:0', order, [...some, 'nobody'], 100);
+            const among = await queries.rankAmong('b', window, [...some, 'nobody'], 100);
             const subset = ranked.filter((r) => some.includes(r.userId));
             expect(among.map((e) => e.userId)).toEqual(subset.map((e) => e.userId));
             expect(among.map((e) => e.score)).toEqual(subset.map((e) => e.score));
-            expect(await queries.standing('b', 'all:0', order, 'nobody')).toBeUndefined();
+            expect(await queries.standing('b', window, 'nobody')).toBeUndefined();
           } finally {
             await dropKeys(redis, name);
           }

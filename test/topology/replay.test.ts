@@ -1,13 +1,16 @@
 import type { Redis } from 'ioredis';
-import { partitionKeys } from 'redis-streams-consumer-groups';
+import { partitionKeys, partitionTag } from 'redis-streams-consumer-groups';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
-import { partitionPrefix, replayKey, snapshotKey } from '../../operators/stateKeys.js';
-import { BoardRegistry } from '../../topology/boards.js';
-import { EventWriter } from '../../topology/eventWriter.js';
-import { LeaderboardQueries } from '../../topology/queries.js';
-import { ReplayError, replayBoard } from '../../topology/replay.js';
-import { LeaderboardWorkers } from '../../topology/runner.js';
+import {
+  BoardRegistry,
+  EventWriter,
+  LeaderboardQueries,
+  LeaderboardWorkers,
+  ReplayError,
+  replayBoard,
+} from '../../leaderboard/index.js';
+import { snapshotKey, snapshotKeyPrefix, stateKeys } from '../../operators/stateKeys.js';
 import { generateRounds, MODEL_BOARDS } from '../support/eventRounds.js';
 import type { ModelEvent } from '../support/leaderboardModel.js';
 import { drained, expectModelState, scoreTable } from '../support/leaderboardState.js';
@@ -53,7 +56,7 @@ describe('replay', () => {
   const replay = (board: string, extra: Partial<Parameters<typeof replayBoard>[0]> = {}) =>
     replayBoard({
       redis,
-      boards: (id) => registry.get(id),
+      boards: registry,
       board,
       name,
       partitions: PARTITIONS,
@@ -70,9 +73,9 @@ describe('replay', () => {
 
   /** Deletes every key of the derived state (scores, `last` times, eventId marks, snapshots). */
   const loseState = async () => {
-    const patterns = [`${name}:snap:*`];
+    const patterns = MODEL_BOARDS.map((board) => `${snapshotKeyPrefix(name, board.id)}*`);
     for (let p = 0; p < PARTITIONS; p++) {
-      for (const kind of ['z', 't', 'dd']) patterns.push(`${partitionPrefix(name, p)}${kind}:*`);
+      for (const kind of ['z', 't', 'dd']) patterns.push(`${partitionTag(name, p)}:${kind}:*`);
     }
     let deleted = 0;
     for (const pattern of patterns) {
@@ -105,7 +108,7 @@ describe('replay', () => {
     expect(progress.at(-1)).toBe(events.length);
 
     // The snapshots are written again: the top of the replayed board is the model's.
-    const snapshot = await new LeaderboardQueries(redis, { name, partitions: PARTITIONS }).snapshot(
+    const snapshot = await new LeaderboardQueries(redis, registry, { name, partitions: PARTITIONS }).snapshot(
       'points',
       'all:0',
     );
@@ -117,8 +120,8 @@ describe('replay', () => {
     );
     // No registration or shadow key is left behind.
     for (let p = 0; p < PARTITIONS; p++) {
-      expect(await redis.exists(replayKey(name, p))).toBe(0);
-      expect(await redis.keys(`${partitionPrefix(name, p)}replay:*`)).toEqual([]);
+      expect(await redis.exists(stateKeys(name, p).replay)).toBe(0);
+      expect(await redis.keys(`${partitionTag(name, p)}:replay:*`)).toEqual([]);
     }
   }, 120_000);
 
@@ -174,12 +177,12 @@ describe('replay', () => {
     await expect(replay('points', { from: 'yesterday' })).rejects.toThrow(/entry id .* or an ISO time/);
 
     await writer.append([{ board: 'points', userId: 'ann', value: 5, ts: Date.now() }]);
-    await redis.hset(replayKey(name, 2), 'id', 'someone-else');
+    await redis.hset(stateKeys(name, 2).replay, 'id', 'someone-else');
     await expect(replay('points')).rejects.toThrow(
       /partition 2 is busy with another replay \(someone-else\)/,
     );
-    expect(await redis.hget(replayKey(name, 2), 'id')).toBe('someone-else');
-    for (const p of [0, 1, 3]) expect(await redis.exists(replayKey(name, p))).toBe(0);
+    expect(await redis.hget(stateKeys(name, 2).replay, 'id')).toBe('someone-else');
+    for (const p of [0, 1, 3]) expect(await redis.exists(stateKeys(name, p).replay)).toBe(0);
     expect(await redis.hget(partitionKeys(name, 0).checkpoint, 'id')).toBeNull();
   });
 });

@@ -11,14 +11,16 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
-import { windowKey } from '../../operators/stateKeys.js';
-import { windowFor } from '../../operators/timeWindows.js';
-import type { BoardConfig, Order, Policy } from '../../operators/types.js';
-import { BoardRegistry } from '../../topology/boards.js';
-import { EventWriter } from '../../topology/eventWriter.js';
-import { LeaderboardQueries } from '../../topology/queries.js';
-import { LeaderboardWorkers } from '../../topology/runner.js';
-import { verifySnapshots } from '../../topology/verify.js';
+import {
+  type BoardConfig,
+  BoardRegistry,
+  EventWriter,
+  LeaderboardQueries,
+  LeaderboardWorkers,
+  type Policy,
+  verifyBoards,
+} from '../../leaderboard/index.js';
+import type { Order } from '../../operators/types.js';
 import { LeaderboardModel, type ModelEvent } from '../support/leaderboardModel.js';
 import { drained } from '../support/leaderboardState.js';
 import { dropKeys, redisUrl, uniqueName } from '../support/redis.js';
@@ -85,23 +87,32 @@ describe('top-K snapshots (property)', () => {
   /** Every snapshot equals a fresh merge, and the model's top-K; every user's read, the model's. */
   async function expectInvariant(
     name: string,
+    registry: BoardRegistry,
     boards: BoardConfig[],
     events: ModelEvent[],
     base: number,
   ): Promise<void> {
-    const report = await verifySnapshots({ redis, boards, name, partitions: PARTITIONS, settleMs: 250 });
+    const report = await verifyBoards({
+      redis,
+      boards: registry,
+      name,
+      partitions: PARTITIONS,
+      settleMs: 250,
+    });
     expect(report.differences).toEqual([]);
+    expect(report.compared).toBeGreaterThanOrEqual(boards.length);
     const model = new LeaderboardModel(new Map(boards.map((b) => [b.id, b])), PARTITIONS);
     model.apply(events);
-    const queries = new LeaderboardQueries(redis, { name, partitions: PARTITIONS });
+    const queries = new LeaderboardQueries(redis, registry, { name, partitions: PARTITIONS });
     for (const board of boards) {
       for (const window of board.windows) {
-        const key = windowKey(window, windowFor(window, base).start);
+        const instance = queries.windowAt(board.id, window, base)!;
+        const key = instance.key;
         const ranked = model.ranked(board.id, key, board.order);
         const snapshot = await queries.snapshot(board.id, key);
         expect(snapshot?.entries ?? [], `${board.id} ${key} top`).toEqual(ranked.slice(0, board.topK));
         for (const expected of ranked) {
-          const standing = await queries.standing(board.id, key, board.order, expected.userId);
+          const standing = await queries.standing(board.id, instance, expected.userId);
           expect(
             { rank: standing?.rank, score: standing?.score },
             `${board.id} ${key} ${expected.userId}`,
@@ -173,7 +184,7 @@ describe('top-K snapshots (property)', () => {
         }
         await waitUntil(() => drained(redis, name, 'workers', PARTITIONS), 30_000, 'the streams drained');
         await sleep(scenario.refreshMs + 200);
-        await expectInvariant(name, boards, events.slice(0, next), base);
+        await expectInvariant(name, registry, boards, events.slice(0, next), base);
       }
     } finally {
       writer.close();

@@ -13,9 +13,8 @@ import type { Redis } from 'ioredis';
 import { partitionKeys } from 'redis-streams-consumer-groups';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
-import { lateKey } from '../../operators/stateKeys.js';
-import { BoardRegistry } from '../../topology/boards.js';
-import { EventWriter } from '../../topology/eventWriter.js';
+import { BoardRegistry, EventWriter } from '../../leaderboard/index.js';
+import { stateKeys } from '../../operators/stateKeys.js';
 import { generateRounds, MODEL_BOARDS } from '../support/eventRounds.js';
 import { drained, expectModelState } from '../support/leaderboardState.js';
 import { connect, dropKeys, redisUrl, uniqueName } from '../support/redis.js';
@@ -159,7 +158,7 @@ describe('worker processes killed and paused while events keep coming', () => {
     const late = new Set<string>();
     for (let p = 0; p < PARTITIONS; p++) {
       deadLetters += await redis.xlen(partitionKeys(name, p).dlq);
-      for (const [, fields] of await redis.xrange(lateKey(name, p), '-', '+')) {
+      for (const [, fields] of await redis.xrange(stateKeys(name, p).late, '-', '+')) {
         late.add(`${p}/${fields[fields.indexOf('entry') + 1]}`);
       }
     }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isClosed } from '../../../operators/windowing.js';
 import { type CalendarUnit, CalendarWindows } from '../../../topology/windows/calendarWindows.js';
@@ -213,6 +214,85 @@ describe('CalendarWindows in UTC', () => {
     expect(first).toEqual(span(-HOUR, 23 * HOUR));
     expect(day.windowStartingAt(-HOUR)).toEqual(first);
     expect(day.previous(first)).toBeUndefined();
+  });
+});
+
+/**
+ * The UTC calendar the boards had before time zones (the cases of the old `windowFor`), to the
+ * millisecond at each boundary.
+ */
+describe('CalendarWindows in UTC, at the millisecond of each boundary', () => {
+  const at = (y: number, m: number, d: number, h = 0, min = 0, s = 0, ms = 0) =>
+    Date.UTC(y, m - 1, d, h, min, s, ms);
+
+  it('starts a day at UTC midnight inclusive and ends it at the next midnight exclusive', () => {
+    const day = CalendarWindows.day();
+    expect(day.windowAt(at(2026, 3, 10))).toEqual(span(at(2026, 3, 10), at(2026, 3, 11)));
+    expect(day.windowAt(at(2026, 3, 10, 23, 59, 59, 999)).start).toBe(at(2026, 3, 10));
+    expect(day.windowAt(at(2026, 3, 11)).start).toBe(at(2026, 3, 11));
+  });
+
+  it('keeps 2021-01-03 23:59:59.999 in week 2020-W53 and starts the next week at Monday 2021-01-04 00:00', () => {
+    const week = CalendarWindows.week();
+    expect(week.windowAt(at(2021, 1, 3, 23, 59, 59, 999))).toEqual(span(at(2020, 12, 28), at(2021, 1, 4)));
+    expect(week.windowAt(at(2021, 1, 4)).start).toBe(at(2021, 1, 4));
+  });
+
+  it('keeps 2026-12-28 through 2027-01-03 in one ISO week across the year boundary', () => {
+    const week = CalendarWindows.week();
+    for (let day = 0; day < 7; day++) {
+      const ts = at(2026, 12, 28) + day * 24 * HOUR + 12 * HOUR;
+      expect(week.windowAt(ts)).toEqual(span(at(2026, 12, 28), at(2027, 1, 4)));
+    }
+    expect(week.windowAt(at(2026, 12, 27, 23, 59, 59, 999)).start).toBe(at(2026, 12, 21));
+    expect(week.windowAt(at(2027, 1, 4)).start).toBe(at(2027, 1, 4));
+  });
+
+  it('starts the week holding the epoch on Monday 1969-12-29', () => {
+    expect(CalendarWindows.week().windowAt(0)).toEqual(span(at(1969, 12, 29), at(1970, 1, 5)));
+  });
+
+  it('ends a month at the first of the next one, including December into January', () => {
+    const month = CalendarWindows.month();
+    expect(month.windowAt(at(2026, 1, 31, 23, 59, 59, 999))).toEqual(span(at(2026, 1, 1), at(2026, 2, 1)));
+    expect(month.windowAt(at(2026, 2, 1)).start).toBe(at(2026, 2, 1));
+    expect(month.windowAt(at(2026, 12, 31, 12))).toEqual(span(at(2026, 12, 1), at(2027, 1, 1)));
+    expect(month.windowAt(at(2026, 4, 30, 12)).end).toBe(at(2026, 5, 1));
+  });
+
+  it('counts the leap day 2028-02-29 in a 29-day February, its own day and the week of Monday 02-28', () => {
+    const leapDay = at(2028, 2, 29, 8);
+    const february = CalendarWindows.month().windowAt(leapDay);
+    expect(february).toEqual(span(at(2028, 2, 1), at(2028, 3, 1)));
+    expect(february.end - february.start).toBe(29 * 24 * HOUR);
+    expect(CalendarWindows.day().windowAt(leapDay)).toEqual(span(at(2028, 2, 29), at(2028, 3, 1)));
+    expect(CalendarWindows.week().windowAt(leapDay).start).toBe(at(2028, 2, 28));
+  });
+
+  it('gives every time a week from a Monday midnight, 7 days long, and a month from the 1st to the 1st (property)', () => {
+    const week = CalendarWindows.week();
+    const month = CalendarWindows.month();
+    fc.assert(
+      fc.property(fc.integer({ min: at(1970, 1, 1), max: at(2100, 1, 1) }), (ts) => {
+        const w = week.windowAt(ts);
+        const m = month.windowAt(ts);
+        expect(w.start <= ts && ts < w.end).toBe(true);
+        expect(new Date(w.start).getUTCDay()).toBe(1);
+        expect(new Date(w.start).toISOString()).toMatch(/T00:00:00\.000Z$/);
+        expect(w.end - w.start).toBe(7 * 24 * HOUR);
+        expect(m.start <= ts && ts < m.end).toBe(true);
+        expect(new Date(m.start).toISOString()).toMatch(/-01T00:00:00\.000Z$/);
+        expect(new Date(m.end).toISOString()).toMatch(/-01T00:00:00\.000Z$/);
+        expect(month.windowAt(m.end - 1).start).toBe(m.start);
+      }),
+    );
+  });
+
+  it('refuses an event time that is not a finite number', () => {
+    expect(() => CalendarWindows.day().windowAt(Number.NaN)).toThrow(RangeError);
+    expect(() => CalendarWindows.week().windowAt(Number.POSITIVE_INFINITY)).toThrow(
+      /ts must be epoch milliseconds in \[0, 253402300800000\)/,
+    );
   });
 });
 

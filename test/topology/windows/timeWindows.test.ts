@@ -106,6 +106,71 @@ describe('TimeWindows, tumbling', () => {
   });
 });
 
+describe('TimeWindows, at the millisecond of each boundary (the cases of the old UTC window math)', () => {
+  it('gives each event time exactly one tumbling window, aligned to epoch 0, without grace by default', () => {
+    const windows = TimeWindows.ofSize(10);
+    expect(windows.windowsFor(0)).toEqual([{ start: 0, end: 10 }]);
+    expect(windows.windowsFor(9)).toEqual([{ start: 0, end: 10 }]);
+    expect(windows.windowsFor(10)).toEqual([{ start: 10, end: 20 }]);
+    expect(windows.graceMs).toBe(0);
+  });
+
+  it('gives each event time every hopping window that contains it, oldest first, from either side of a start', () => {
+    const hopping = TimeWindows.ofSizeAndGrace(10, 5).advanceBy(5);
+    expect(hopping.windowsFor(12)).toEqual([
+      { start: 5, end: 15 },
+      { start: 10, end: 20 },
+    ]);
+    expect(hopping.windowsFor(10)).toEqual([
+      { start: 5, end: 15 },
+      { start: 10, end: 20 },
+    ]);
+    expect(hopping.windowsFor(9)).toEqual([
+      { start: 0, end: 10 },
+      { start: 5, end: 15 },
+    ]);
+    expect(hopping).toMatchObject({ sizeMs: 10, advanceMs: 5, graceMs: 5 });
+  });
+
+  it('returns the same hopping windows as a brute-force scan of all aligned starts (property)', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 50 })
+          .chain((size) =>
+            fc.tuple(fc.constant(size), fc.integer({ min: 1, max: size }), fc.integer({ min: 0, max: 400 })),
+          ),
+        ([size, advance, ts]) => {
+          const expected = [];
+          for (let start = Math.floor(-400 / advance) * advance; start <= ts; start += advance) {
+            if (start + size > ts) expected.push({ start, end: start + size });
+          }
+          expect(TimeWindows.ofSize(size).advanceBy(advance).windowsFor(ts)).toEqual(expected);
+        },
+      ),
+    );
+  });
+
+  it('does not change the definition advanceBy was called on', () => {
+    const tumbling = TimeWindows.ofSize(10);
+    tumbling.advanceBy(2);
+    expect(tumbling.windowsFor(5)).toEqual([{ start: 0, end: 10 }]);
+  });
+
+  it('refuses fractional grace periods and advances', () => {
+    expect(() => TimeWindows.ofSizeAndGrace(10, 0.5)).toThrow(/graceMs must be an integer/);
+    expect(() => TimeWindows.ofSize(10).advanceBy(2.5)).toThrow(RangeError);
+  });
+
+  it('keeps an instance open until stream time reaches its end plus grace, to the millisecond', () => {
+    const w = TimeWindows.ofSize(DAY).windowAt(utc(2026, 3, 10, 12));
+    expect(isClosed(w, w.end - 1, 0)).toBe(false);
+    expect(isClosed(w, w.end, 0)).toBe(true);
+    expect(isClosed(w, w.end + 59_999, 60_000)).toBe(false);
+    expect(isClosed(w, w.end + 60_000, 60_000)).toBe(true);
+  });
+});
+
 describe('TimeWindows, hopping', () => {
   it('puts an event in size / hop instances, oldest first, named size+hop', () => {
     const windows = TimeWindows.ofSizeAndGrace(HOUR, MINUTE).advanceBy(10 * MINUTE);
