@@ -107,12 +107,9 @@ export const statsSampleSchema = z
   .object({
     at: z.number().int().meta({ description: 'epoch ms of the sample' }),
     ingestedPerSecond: z.number().meta({ description: 'events this process accepted (202), per second' }),
-    appliedPerSecond: z
-      .number()
-      .nullable()
-      .meta({
-        description: 'stream entries this process’s workers applied, per second; null without workers here',
-      }),
+    appliedPerSecond: z.number().nullable().meta({
+      description: 'stream entries this process’s workers applied, per second; null without workers here',
+    }),
     lateEventsPerSecond: z
       .number()
       .nullable()
