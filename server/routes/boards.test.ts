@@ -30,6 +30,8 @@ describe('board routes (app.request)', () => {
           topK: 100,
           graceSeconds: 300,
           retentionDays: 30,
+          tieBreak: 'shared',
+          timeZone: 'UTC',
         },
       ],
     });
@@ -46,6 +48,8 @@ describe('board routes (app.request)', () => {
       topK: 100,
       graceSeconds: 300,
       retentionDays: 30,
+      tieBreak: 'shared',
+      timeZone: 'UTC',
     };
     expect(await res.json()).toEqual(board);
     expect(await list()).toContainEqual(board);
@@ -60,6 +64,8 @@ describe('board routes (app.request)', () => {
       topK: 3,
       graceSeconds: 0,
       retentionDays: 7,
+      tieBreak: 'shared',
+      timeZone: 'UTC',
     });
     expect(res.status).toBe(200);
     const updated = {
@@ -70,6 +76,8 @@ describe('board routes (app.request)', () => {
       topK: 3,
       graceSeconds: 0,
       retentionDays: 7,
+      tieBreak: 'shared',
+      timeZone: 'UTC',
     };
     expect(await res.json()).toEqual(updated);
     expect(await list()).toContainEqual(updated);

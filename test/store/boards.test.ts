@@ -12,6 +12,8 @@ const config = (id: string, change: Partial<BoardConfig> = {}): BoardConfig => (
   topK: 100,
   graceSeconds: 300,
   retentionDays: 30,
+  tieBreak: 'shared',
+  timeZone: 'UTC',
   ...change,
 });
 
