@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis } from 'ioredis';
+import { isCluster } from './cluster.js';
 
 /** This package's own Lua folder; other packages pass it to share its `includes/`. */
 export const PACKAGE_LUA_DIR = fileURLToPath(new URL('../lua/', import.meta.url));
@@ -50,6 +51,32 @@ function resolveIncludes(lua: string, searchDirs: string[], file: string): strin
 
 const defined = new WeakMap<object, Set<string>>();
 
+/** The part of an auto-pipelining ioredis client that holds the pipelines of the current turn. */
+interface AutoPipelines {
+  _autoPipelines?: Map<string, Record<string, unknown>>;
+}
+
+/**
+ * Puts a command just defined on the pipelines the client's auto-pipelining already opened in this
+ * turn of the event loop. ioredis copies a client's commands onto a pipeline when it builds it, so
+ * a command defined after that is missing from it, and calling it in the same turn throws inside
+ * ioredis after its callback was queued: the call rejects, and when the pipeline's replies come
+ * back, ioredis hands them to the callbacks one place off and throws "results[i] is not iterable"
+ * out of the event loop, which ends the process (ioredis#1931).
+ */
+function addToOpenPipelines(redis: Redis | Cluster, name: string): void {
+  const open = (redis as unknown as AutoPipelines)._autoPipelines;
+  if (!open) return;
+  const client = redis as unknown as Record<string, unknown>;
+  const script = (redis as unknown as { scriptsSet: Record<string, { sha: string }> }).scriptsSet[name];
+  for (const pipeline of open.values()) {
+    pipeline[name] = client[name];
+    pipeline[`${name}Buffer`] = client[`${name}Buffer`];
+    const shaToScript = pipeline._shaToScript as Record<string, unknown> | undefined;
+    if (shaToScript && script) shaToScript[script.sha] = script;
+  }
+}
+
 /**
  * Registers scripts as commands on a client, once per client and name.
  *
@@ -58,6 +85,15 @@ const defined = new WeakMap<object, Set<string>>();
  * await redis.ackBatch(streamKey, leaseKey, group, token, ...ids);
  */
 export function defineScripts(redis: Redis | Cluster, scripts: ScriptSource[]): void {
+  if (isCluster(redis) && redis.options.enableAutoPipelining) {
+    const unrouted = scripts.find((s) => s.numberOfKeys === undefined);
+    // ioredis routes an auto-pipelined command by its first argument, here the number of keys.
+    if (unrouted) {
+      throw new Error(
+        `script ${unrouted.name} takes its number of keys first: an auto-pipelining Cluster client cannot route it`,
+      );
+    }
+  }
   let names = defined.get(redis);
   if (!names) {
     names = new Set();
@@ -71,6 +107,7 @@ export function defineScripts(redis: Redis | Cluster, scripts: ScriptSource[]): 
         ? { lua: script.lua }
         : { numberOfKeys: script.numberOfKeys, lua: script.lua },
     );
+    addToOpenPipelines(redis, script.name);
     names.add(script.name);
   }
 }
