@@ -14,7 +14,8 @@ export {
 export { archiveStore } from './archive.js';
 export type { BoardConfig, TieRule } from './boardConfig.js';
 export { boardConfigSchema, DEFAULT_BOARD, FIXED_FIELDS, groupSettings, outOfBounds } from './boardConfig.js';
-export { BoardConflictError, BoardRegistry } from './boards.js';
+export type { BoardPage, BoardRegistryOptions } from './boards.js';
+export { BoardConflictError, BoardLimitError, BoardRegistry, DEFAULT_MAX_BOARDS } from './boards.js';
 export type { ClusterPlan, MasterPlan } from './clusterPlan.js';
 export { clusterPlan } from './clusterPlan.js';
 export { DEFAULTS } from './defaults.js';

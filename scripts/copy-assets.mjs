@@ -3,6 +3,6 @@
 // dashboard's page, stylesheet and browser modules.
 import { cpSync, existsSync } from 'node:fs';
 
-for (const dir of ['operators/lua', 'topology/lua', 'server/dashboard']) {
+for (const dir of ['operators/lua', 'topology/lua', 'leaderboard/lua', 'server/dashboard']) {
   if (existsSync(dir)) cpSync(dir, `dist/${dir}`, { recursive: true });
 }

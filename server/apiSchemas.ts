@@ -12,7 +12,6 @@ import {
   MAX_BATCH,
   profileSchema,
   singleEventSchema,
-  userIdSchema,
 } from './validation.js';
 
 export const errorSchema = z.object({

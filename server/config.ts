@@ -92,6 +92,8 @@ const envSchema = z.object({
   /** Connections held at once; unset: what fits under the open-file limit (`openFileLimit.ts`). */
   MAX_CONNECTIONS: z.coerce.number().int().min(1).optional(),
   MAX_CONNECTIONS_PER_CLIENT: count(256),
+  /** The most boards the service holds: a PUT that would create one more answers 409 board-limit. */
+  MAX_BOARDS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   MAX_LIVE_STREAMS: count(1000),
   MAX_LIVE_STREAMS_PER_CLIENT: count(32),
   /** How long a live stream may hold an update its client does not read before it is dropped. */

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { apiRegistry } from './apiSchemas.js';
 import { LARGE_BODY, MAX_JSON_DEPTH, SMALL_BODY } from './routes/http.js';
-import { ID_RULE, QUERY_PARAMS } from './validation.js';
+import { ID_RULE, MAX_BOARDS_PAGE, QUERY_PARAMS } from './validation.js';
 
 const error = { $ref: '#/components/schemas/Error' };
 const errors = (...codes: number[]) =>
@@ -90,12 +90,14 @@ export const openApiDocument = {
   paths: {
     '/v1/boards': {
       get: {
-        summary: 'List boards, sorted by id',
+        summary: 'List boards, sorted by id, a page at a time',
+        description:
+          'At most MAX_BOARDS boards exist (default 10000). `next` is the id of the last board of the page when more follow: pass it as `after` for the next page; null on the last page.',
         parameters: [
-          query('limit', 'boards per page (1..1000, default 1000)', {
+          query('limit', `boards per page (1..${MAX_BOARDS_PAGE}, default ${MAX_BOARDS_PAGE})`, {
             type: 'integer',
             minimum: 1,
-            maximum: 1000,
+            maximum: MAX_BOARDS_PAGE,
           }),
           query('after', 'the `next` of the previous page (a board id)'),
         ],
@@ -105,7 +107,7 @@ export const openApiDocument = {
     '/v1/boards/{board}': {
       put: {
         summary:
-          'Create or update a board (admin scope); policy, order, tie rule and time zone of an existing board cannot change (409); bounds apply to events from then on',
+          'Create or update a board (admin scope); policy, order, tie rule and time zone of an existing board cannot change (409 board-conflict); a new board past MAX_BOARDS is refused (409 board-limit); bounds apply to events from then on',
         parameters: [path('board')],
         requestBody: body(ref('BoardConfig')),
         responses: {

@@ -16,6 +16,7 @@ import {
   HiddenUsers,
   LeaderboardQueries,
   type LeaderboardWorkers,
+  listBoards,
   ProfileCache,
   pipelineMetrics,
   type StreamAdmin,
@@ -101,10 +102,13 @@ export async function createServices(input: ServicesInput): Promise<Services> {
     ])
       registry.removeSingleMetric(name);
   }
-  const boards = new BoardRegistry(redis, name);
+  // Redis holds the boards every process reads; the database holds their durable copy, which
+  // comes back when Redis lost them (a restart without persistence).
+  const boards = new BoardRegistry(redis, name, { maxBoards: config.MAX_BOARDS, seed: () => listBoards(db) });
   await boards.load();
-  // Other processes may change a board's settings: every process re-reads them now and then.
-  const boardReload = setInterval(() => void boards.load().catch(() => {}), 5000);
+  // Other processes may change a board's settings: every process catches up every second (one
+  // small read when nothing changed).
+  const boardReload = setInterval(() => void boards.sync().catch(() => {}), 1000);
   boardReload.unref();
   const reads = readConnection(redis, config.REDIS_READ_TIMEOUT_MS);
   const queries = new LeaderboardQueries(reads, boards, { name, partitions: config.PARTITIONS });

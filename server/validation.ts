@@ -117,6 +117,9 @@ export function describeIssues(error: z.ZodError, prefix = ''): string {
     .join('; ');
 }
 
+/** Boards per page of `GET /v1/boards`, most and default. */
+export const MAX_BOARDS_PAGE = 1000;
+
 /**
  * The integer query parameters of the reads, once: the routes parse them with `queryInt`, the
  * OpenAPI description documents them from here.

@@ -34,6 +34,7 @@ describe('board routes (app.request)', () => {
           timeZone: 'UTC',
         },
       ],
+      next: null,
     });
   });
 
@@ -93,6 +94,42 @@ describe('board routes (app.request)', () => {
     const ids = (await list()).map((b) => b.id);
     expect(ids).toEqual([...ids].sort());
     expect(ids).toContain('global');
+  });
+
+  it('pages GET /v1/boards with limit and after: every board once, in id order, next null on the last page', async () => {
+    for (const id of ['page-a', 'page-b', 'page-c']) expect((await put(id, {})).status).toBe(201);
+    const all = await list();
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let pages = 0; pages < 100; pages++) {
+      const query: string = after === null ? '?limit=2' : `?limit=2&after=${after}`;
+      const res = await call(svc.app, 'GET', `/v1/boards${query}`);
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as { boards: { id: string }[]; next: string | null };
+      expect(page.boards.length).toBeLessThanOrEqual(2);
+      seen.push(...page.boards.map((b) => b.id));
+      if (page.next === null) break;
+      expect(page.next).toBe(page.boards.at(-1)?.id);
+      after = page.next;
+    }
+    expect(seen).toEqual(all.map((b) => b.id));
+    // `after` need not be a board: the page starts at the first id after it.
+    const res = await call(svc.app, 'GET', '/v1/boards?limit=1&after=page-a0');
+    expect(((await res.json()) as { boards: { id: string }[] }).boards.map((b) => b.id)).toEqual(['page-b']);
+  });
+
+  it.each([
+    ['limit=0', 'limit'],
+    ['limit=1001', 'limit'],
+    ['limit=two', 'limit'],
+    ['after=Not-An-Id', 'after'],
+  ])('answers 400 invalid-query for GET /v1/boards?%s', async (query, field) => {
+    const message = await expectError(
+      await call(svc.app, 'GET', `/v1/boards?${query}`),
+      400,
+      'invalid-query',
+    );
+    expect(message).toContain(field);
   });
 
   describe('conflicts answer 409 and leave the board as it was', () => {
@@ -196,5 +233,29 @@ describe('board routes (app.request)', () => {
     const post = await call(svc.app, 'POST', '/v1/boards', { key: TEST_KEYS.admin, body: { id: 'x' } });
     await expectError(post, 405, 'method-not-allowed');
     expect(post.headers.get('allow')).toContain('GET');
+  });
+});
+
+describe('the maximum number of boards (MAX_BOARDS)', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService({ env: { MAX_BOARDS: '2' } });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+  });
+  const put = (id: string, body: unknown) =>
+    call(svc.app, 'PUT', `/v1/boards/${id}`, { key: TEST_KEYS.admin, body });
+
+  it('answers 409 board-limit for a new board past it, and still updates an existing board', async () => {
+    expect((await put('second', {})).status).toBe(201);
+    const message = await expectError(await put('third', {}), 409, 'board-limit');
+    expect(message).toContain('MAX_BOARDS');
+    expect((await put('second', { topK: 5 })).status).toBe(200);
+    const res = await call(svc.app, 'GET', '/v1/boards');
+    expect(((await res.json()) as { boards: { id: string }[] }).boards.map((b) => b.id)).toEqual([
+      'global',
+      'second',
+    ]);
   });
 });

@@ -1,9 +1,15 @@
 /** Board listing and creation (admin scope). */
 import { Hono } from 'hono';
-import { BoardConflictError, boardConfigSchema, saveBoard } from '../../leaderboard/index.js';
+import {
+  BOARD_ID,
+  BoardConflictError,
+  BoardLimitError,
+  boardConfigSchema,
+  saveBoard,
+} from '../../leaderboard/index.js';
 import { HttpError } from '../httpError.js';
 import type { Services } from '../services.js';
-import { parseBody } from '../validation.js';
+import { intParam, MAX_BOARDS_PAGE, parseBody } from '../validation.js';
 import { routeGuards } from './guards.js';
 import { freshBoardFrom, readJson, SMALL_BODY, userFrom } from './http.js';
 
@@ -12,8 +18,13 @@ export function boardRoutes(services: Services): Hono {
   const { admin, read: readers, limit } = routeGuards(services);
 
   app.get('/v1/boards', readers, limit, async (c) => {
-    await services.boards.load();
-    return c.json({ boards: services.boards.list() });
+    const limit = intParam(c.req.query('limit'), 'limit', 1, MAX_BOARDS_PAGE, MAX_BOARDS_PAGE);
+    const after = c.req.query('after');
+    if (after !== undefined && !BOARD_ID.test(after)) {
+      throw new HttpError(400, 'invalid-query', 'after must be a board id (the next of the previous page)');
+    }
+    await services.boards.sync();
+    return c.json(services.boards.page(limit, after));
   });
 
   app.put('/v1/boards/:board', admin, limit, async (c) => {
@@ -37,6 +48,7 @@ export function boardRoutes(services: Services): Hono {
       return c.json(board, created ? 201 : 200);
     } catch (error) {
       if (error instanceof BoardConflictError) throw new HttpError(409, 'board-conflict', error.message);
+      if (error instanceof BoardLimitError) throw new HttpError(409, 'board-limit', error.message);
       throw error;
     }
   });
