@@ -16,6 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { boards } from './benchmarks/boards.js';
 import { consumerGroups } from './benchmarks/consumerGroups.js';
 import { edge } from './benchmarks/edge.js';
 import { pipeline } from './benchmarks/pipeline.js';
@@ -25,7 +26,7 @@ import { formatTable, mergeResults, resultsDocument, writeResults } from './harn
 import { type GroupResult, runGroup } from './harness/runner.js';
 
 /** Every benchmark group, in the order they run. A new group is one file and one line here. */
-const GROUPS: readonly BenchmarkGroup[] = [consumerGroups, pipeline, edge];
+const GROUPS: readonly BenchmarkGroup[] = [consumerGroups, pipeline, edge, boards];
 
 const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
 const repetitions = Number(process.env.BENCH_REPS ?? (quick ? 3 : 5));
