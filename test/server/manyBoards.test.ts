@@ -5,6 +5,7 @@
  * created meanwhile through another process's registry is found by the next request naming it.
  */
 import { Agent, request } from 'node:http';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BoardConfig, BoardRegistry } from '../../leaderboard/index.js';
 import { stateKeys } from '../../operators/stateKeys.js';
@@ -49,14 +50,17 @@ function post(base: string, path: string, agent: Agent): Promise<number> {
 describe(`${BOARDS} boards and a client naming boards that do not exist`, () => {
   let e: Edge;
   let elsewhere: BoardRegistry;
+  let connection: Redis;
   beforeAll(async () => {
     e = await edgeWith({ RATE_LIMIT_RPS: '1000000' });
     // Another process's registry on the same Redis (the service's own caches its boards).
-    elsewhere = new BoardRegistry(e.svc.redis.duplicate(), e.svc.config.KEY_PREFIX);
+    connection = e.svc.redis.duplicate();
+    elsewhere = new BoardRegistry(connection, e.svc.config.KEY_PREFIX);
     await elsewhere.load();
     for (let i = 0; i < BOARDS; i++) await elsewhere.put(board(`b${i}`));
   });
   afterAll(async () => {
+    connection?.disconnect();
     await e?.stop();
   });
 
