@@ -4,7 +4,7 @@
   again claims the same entries (they stay pending), so a call whose reply was lost can be sent
   again. The call that ends the scan also returns the group's last-delivered-id: every entry up
   to it is now acknowledged or pending to the caller, so it is where the caller's next
-  readBatch-2.lua expects the group to be.
+  checkRead-2.lua expects the group to be.
 
   Input:
     KEYS[1] stream key

@@ -9,7 +9,7 @@ import type { RawEntry } from './entries.js';
 export enum ScriptCode {
   LeaseLost = -1,
   HeldByOther = -2,
-  /** `readBatch`: the group moved since the caller last saw it (a lost reply, a reset): resync. */
+  /** `checkRead`: the group moved since the caller last saw it (a lost reply, a reset): resync. */
   GroupMoved = -3,
 }
 
@@ -46,15 +46,13 @@ declare module 'ioredis' {
       wantIds: '0' | '1',
       entriesJson: string,
     ): Result<string[] | number, Context>;
-    readBatch(
+    checkRead(
       stream: string,
       lease: string,
       group: string,
-      consumer: string,
       token: string,
-      count: number,
       expectedLastDeliveredId: string,
-    ): Result<[RawEntry[], string] | number, Context>;
+    ): Result<number, Context>;
     claimPending(
       stream: string,
       lease: string,

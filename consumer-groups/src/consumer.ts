@@ -87,7 +87,7 @@ interface PartitionState {
   cursor: string;
   /**
    * The group's last-delivered-id on this partition as this consumer last saw it: set by the end
-   * of a scan of the pending entries and moved by each read. `readBatch` reads only while the
+   * of a scan of the pending entries and moved by each read. A read is taken only while the
    * group is still there, so entries delivered by a read whose reply was lost are never skipped.
    */
   position?: string;
@@ -430,7 +430,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         backoff = 50;
         if (batch && state.active && !this.closing) this.push(state, batch);
       } catch (error) {
-        // A read that failed may still have run in Redis: `readBatch` finds that out on the
+        // A read that failed may still have run in Redis: `checkRead` finds that out on the
         // next read (the group moved) and the partition resyncs then; a claim is sent again.
         if (isMissingGroup(error)) {
           await this.callQuietly(() =>
@@ -474,31 +474,38 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
   }
 
   /**
-   * Reads new entries with the lease-fenced script, from where this consumer last saw the group;
-   * when there are none, waits for a newer entry with a plain XREAD BLOCK, which hands nothing to
-   * the group (a stalled zombie's late wait takes no entries from the partition's real owner).
+   * Reads new entries in one transaction with the lease and position check (`checkRead-2.lua`),
+   * from where this consumer last saw the group; when there are none, waits for a newer entry
+   * with a plain XREAD BLOCK, which hands nothing to the group (a stalled zombie's late wait takes
+   * no entries from the partition's real owner).
    */
   private async readNew(state: PartitionState): Promise<Batch | undefined> {
     const { group, batchSize, blockMs } = this.options;
     const keys = state.keys;
-    const reply = await this.redis.readBatch(
-      keys.stream,
-      keys.lease,
-      group,
-      this.id,
-      state.token,
-      batchSize,
-      state.position ?? '',
-    );
-    if (reply === ScriptCode.LeaseLost) {
+    const replies = await this.redis
+      .multi()
+      .checkRead(keys.stream, keys.lease, group, state.token, state.position ?? '')
+      .xreadgroup('GROUP', group, this.id, 'COUNT', batchSize, 'STREAMS', keys.stream, '>')
+      .xrevrange(keys.stream, '+', '-', 'COUNT', 1)
+      .exec();
+    if (!replies) throw new Error(`the read of partition ${state.partition} was discarded`);
+    const [[checkError, check], [readError, read], [, newest]] = replies as [
+      [Error | null, number],
+      [Error | null, [string, RawEntry[]][] | null],
+      [Error | null, RawEntry[]],
+    ];
+    if (checkError) throw checkError;
+    // What the read delivered despite a failed check stays pending: the scan that follows claims it.
+    if (check === ScriptCode.LeaseLost) {
       this.lose(state);
       return undefined;
     }
-    if (reply === ScriptCode.GroupMoved) {
+    if (check === ScriptCode.GroupMoved) {
       this.resync(state);
       return undefined;
     }
-    const [raw, newestId] = reply as [RawEntry[], string];
+    if (readError) throw readError;
+    const raw = read?.[0]?.[1] ?? [];
     if (raw.length > 0) {
       state.position = raw[raw.length - 1]![0];
       return this.makeBatch(
@@ -507,7 +514,7 @@ export class Consumer extends EventEmitter<ConsumerEvents> implements AsyncItera
         false,
       );
     }
-    await this.waits.wait(state.partition, keys.stream, newestId, blockMs);
+    await this.waits.wait(state.partition, keys.stream, newest?.[0]?.[0] ?? '0-0', blockMs);
     return undefined;
   }
 

@@ -451,11 +451,11 @@ async function measurePipeline(context: BenchContext, bench: Bench, family: Fami
       failure ??= error;
     },
   });
-  const counter = workers.metrics.eventsApplied;
-  const applied = async () => (await counter.get()).values[0]?.value ?? 0;
   let seconds = 0;
   const started = process.hrtime.bigint();
   await workers.start();
+  const counter = workers.metrics.eventsApplied;
+  const applied = async () => (await counter.get()).values[0]?.value ?? 0;
   try {
     const deadline = Date.now() + STALL_MS;
     for (;;) {
