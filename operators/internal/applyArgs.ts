@@ -161,7 +161,33 @@ export function applyArgs(
   };
 
   const ops: unknown[] = [];
-  for (const op of inStreamOrder(payload)) {
+  let sent = 0;
+  // Without records with an id, the order of the updates does not matter: each touches its own
+  // member of a pair. They go as runs per pair, which the script applies in a loop of its own.
+  const byPair = new Map<number, { timed: boolean; args: string[] }>();
+  if (payload.identified.length === 0) {
+    for (const update of payload.updates) {
+      if (!wanted(update.group, update.window)) continue;
+      const index = pairOf(update.group, update.window, update.spec);
+      let run = byPair.get(index);
+      if (run === undefined) {
+        run = { timed: update.spec.reduce === 'last' || update.spec.tieBreak === 'earliest', args: [] };
+        byPair.set(index, run);
+      }
+      if (run.timed) run.args.push(update.member, String(update.value), String(update.ts));
+      else run.args.push(update.member, String(update.value));
+      sent++;
+    }
+  }
+  // The runs' updates follow the 11 arguments in ARGV (1-based there).
+  const runs: number[][] = [];
+  const runArgs: string[] = [];
+  for (const [index, run] of byPair) {
+    const first = 12 + runArgs.length;
+    runs.push([index, run.timed ? 3 : 2, first, first + run.args.length - 1]);
+    for (const arg of run.args) runArgs.push(arg);
+  }
+  for (const op of payload.identified.length === 0 ? [] : inStreamOrder(payload)) {
     if ('record' in op) {
       const { record } = op;
       if (target.mode === 'replay' && record.group !== target.replay.group) continue;
@@ -183,7 +209,7 @@ export function applyArgs(
     }
   }
 
-  const body: Record<string, unknown> = { pairs: pairArgs, dedupe: dedupeArgs, ops };
+  const body: Record<string, unknown> = { pairs: pairArgs, dedupe: dedupeArgs, ops, runs };
   let argv: string[];
   if (target.mode === 'live') {
     body.ids = target.ids;
@@ -209,6 +235,7 @@ export function applyArgs(
       replay?.id ?? '',
       String(options.shadowTtlMs),
       payloadJson(body),
+      ...runArgs,
     ];
   } else {
     body.ids = [];
@@ -226,9 +253,10 @@ export function applyArgs(
       '',
       String(options.shadowTtlMs),
       payloadJson(body),
+      ...runArgs,
     ];
   }
-  return { keys, argv, pairs, ops: ops.length };
+  return { keys, argv, pairs, ops: ops.length + sent };
 }
 
 function pairArgsOf(

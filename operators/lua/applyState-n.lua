@@ -58,6 +58,12 @@
       ops:      in stream order (the order of the records that set them), each
                 ["u", pair, member, value, ts]  a folded update, or
                 ["e", dedupe, id, member, value, ts, arrival, a list of pairs]  a record with an id
+      runs:     folded updates grouped by pair, for a batch without records with an id (then the
+                order of the updates does not matter: each touches its own member of a pair):
+                [pair, stride, first, last]: the updates are ARGV[first..last], as member,
+                value(, ts), ... (not in the JSON: ARGV strings need no decoding), the event time
+                only when the pair needs it (stride 3: `last`, or ties to who reached it first)
+    ARGV[12..] the runs' updates
       late:     a list of [entry id, group, member, value, ts, window, window start]  (live)
       rejected: a list of [entry id, reason]  (live) dead-lettered
 
@@ -116,13 +122,16 @@ end
 
 -- Hidden members (a set per group and partition) keep counting in a sorted set of their own.
 local hiddenCounts = {}
-local function isHidden(set, member)
+local function isHiddenCount(set)
   local count = hiddenCounts[set]
   if count == nil then
     count = redis.call('SCARD', set)
     hiddenCounts[set] = count
   end
-  return count > 0 and redis.call('SISMEMBER', set, member) == 1
+  return count
+end
+local function isHidden(set, member)
+  return isHiddenCount(set) > 0 and redis.call('SISMEMBER', set, member) == 1
 end
 
 local function apply(index, member, value, ts)
@@ -188,6 +197,69 @@ for _, op in ipairs(payload.ops) do
       end
     end
   end
+end
+
+-- A run of updates to one pair. The common case (a live batch, no hidden member in the group, no
+-- replay to mirror into, ties shared, sum/count/max/min) takes a loop of its own: one sorted-set
+-- command per update and the top check kept in locals, where the general path pays several
+-- function calls and a closure per update (they cost more than the ZINCRBY).
+local function applyRun(run)
+  local index, stride, first, last = run[1], run[2], run[3], run[4]
+  local pair = pairs[index]
+  local reduce, desc = pair[3], pair[4] == 1
+  local fast = live and pair[9] == 0 and pair[13] == 0 and reduce ~= 'last'
+    and (hiddenCounts[KEYS[pair[14]]] or isHiddenCount(KEYS[pair[14]])) == 0
+  if not fast then
+    for i = first, last, stride do
+      apply(index, ARGV[i], ARGV[i + 1], stride == 3 and ARGV[i + 2] or '0')
+    end
+    return
+  end
+  local scores = KEYS[pair[1]]
+  tops.prepare(index, scores, pair[5], desc)
+  if pair[8] ~= '0' and not touched[index] then
+    redis.call('ZADD', KEYS[7], 'NX', pair[8], pair[7])
+  end
+  touched[index] = true
+  local bestNew, bestOld
+  local function better(a, b)
+    if a == nil then return b end
+    if desc then return b > a and b or a end
+    return b < a and b or a
+  end
+  if reduce == 'sum' or reduce == 'count' then
+    for i = first, last, stride do
+      local member, value = ARGV[i], ARGV[i + 1]
+      local delta = tonumber(value)
+      if (desc and delta < 0) or (not desc and delta > 0) then
+        local old = redis.call('ZSCORE', scores, member)
+        if old then bestOld = better(bestOld, tonumber(old)) end
+      end
+      bestNew = better(bestNew, tonumber(redis.call('ZINCRBY', scores, value, member)))
+    end
+  else
+    local gt = reduce == 'max'
+    -- The member moves down when its score worsens in board order: max on asc, min on desc.
+    local movesDown = gt ~= desc
+    for i = first, last, stride do
+      local member, value = ARGV[i], ARGV[i + 1]
+      if movesDown then
+        local old = redis.call('ZSCORE', scores, member)
+        if old then bestOld = better(bestOld, tonumber(old)) end
+      end
+      redis.call('ZADD', scores, gt and 'GT' or 'LT', value, member)
+      bestNew = better(bestNew, tonumber(value))
+    end
+  end
+  if pair[6] ~= '0' and not expired[scores] then
+    redis.call('PEXPIREAT', scores, pair[6])
+    expired[scores] = true
+  end
+  tops.offer(index, bestNew, bestOld)
+end
+
+for _, run in ipairs(payload.runs or {}) do
+  applyRun(run)
 end
 
 if not live then

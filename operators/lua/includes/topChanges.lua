@@ -14,6 +14,7 @@
   local tops = topChanges()
   tops.prepare(id, scoresKey, k, desc)   before the instance's first update in the batch
   tops.note(id)(new, old)                after each update (applyScore's `note`)
+  tops.offer(id, bestNew, bestOld)       or once for a run of updates, with the best of each
   tops.marked()                          the ids of the instances marked, in the order prepared
 ]]
 local function topChanges()
@@ -59,6 +60,16 @@ local function topChanges()
       if old then
         w.bestOld = better(w.bestOld, tonumber(old), w.desc)
       end
+    end
+  end
+  -- What a run of updates found, at once: its best score after and its best score before (nil: none).
+  function tops.offer(id, new, old)
+    local w = instances[id]
+    if new then
+      w.bestNew = better(w.bestNew, new, w.desc)
+    end
+    if old then
+      w.bestOld = better(w.bestOld, old, w.desc)
     end
   end
   function tops.marked()
