@@ -153,13 +153,16 @@ function round(value: number, digits = 0): number {
   return Math.round(value * scale) / scale;
 }
 
+const INDEX = /^(0|[1-9]\d*)$/;
+
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.split('.');
   if (RESERVED.has(parts[0]!)) throw new Error(`figure path ${path} uses the reserved name ${parts[0]}`);
   let node = target;
-  for (const part of parts.slice(0, -1)) {
+  for (const [i, part] of parts.slice(0, -1).entries()) {
     const next = node[part];
-    if (next === undefined) node[part] = {};
+    // A segment followed by an index (`freshness.curve.0.p50Ms`) holds an array.
+    if (next === undefined) node[part] = INDEX.test(parts[i + 1]!) ? [] : {};
     else if (typeof next !== 'object' || next === null) throw new Error(`figure path ${path} collides`);
     node = node[part] as Record<string, unknown>;
   }

@@ -68,3 +68,19 @@ describe('mergeResults (BENCH_ONLY runs keep the other groups in latest.json)', 
     expect((again.ratios as Record<string, unknown>).alpha).toBeUndefined();
   });
 });
+
+describe('resultsDocument', () => {
+  it('writes a path with an index as an array of objects (freshness.curve.0.p50Ms)', () => {
+    const points = [0, 1].flatMap((i) => [
+      group(`p${i}s`, `freshness.curve.${i}.offeredShare`, (i + 1) / 10),
+      group(`p${i}m`, `freshness.curve.${i}.p50Ms`, 20 + i),
+    ]);
+    const document = resultsDocument(run('2026-03-03T00:00:00.000Z', 'npm run bench'), points);
+    expect(document.freshness).toEqual({
+      curve: [
+        { offeredShare: 0.1, p50Ms: 20 },
+        { offeredShare: 0.2, p50Ms: 21 },
+      ],
+    });
+  });
+});
