@@ -142,21 +142,35 @@ export function capacityFor(
     ),
   );
   const cpuMasters = Math.max(1, Math.ceil((load.eventsPerSec * redisUsPerEvent) / (util * 1e6)));
-  const clusters = Math.ceil(cpuMasters / mastersPerClusterMax);
-  const clusterEventsPerSec = load.eventsPerSec / clusters;
-  const clusterReads = reads / clusters;
-  let mastersPerCluster = Math.ceil(cpuMasters / clusters);
-  let partitions = 0;
-  for (;;) {
-    partitions = Math.min(assumptions.maxPartitions, mastersPerCluster * assumptions.partitionsPerMaster);
+  /** The partitions of M masters, and whether the busiest of them has CPU enough for a cluster's share. */
+  const fits = (mastersPerCluster: number, clusters: number) => {
+    const partitions = Math.min(
+      assumptions.maxPartitions,
+      mastersPerCluster * assumptions.partitionsPerMaster,
+    );
     // The busiest master holds ceil(P / M) partitions, each an equal share of uniform events.
     const busiest = Math.ceil(partitions / mastersPerCluster) / partitions;
-    const readUs = (clusterReads * rankReadUsAt(partitions)) / mastersPerCluster;
-    const busiestMasterUs = clusterEventsPerSec * busiest * redisUsPerEvent + readUs;
+    const readUs = ((reads / clusters) * rankReadUsAt(partitions)) / mastersPerCluster;
+    const busiestMasterUs = (load.eventsPerSec / clusters) * busiest * redisUsPerEvent + readUs;
     // (A relative tolerance: an exact fit must not lose to rounding.)
-    if (busiestMasterUs <= util * 1e6 * (1 + 1e-9) || mastersPerCluster >= partitions) break;
-    mastersPerCluster++;
+    return { partitions, ok: busiestMasterUs <= util * 1e6 * (1 + 1e-9) };
+  };
+  let clusters = Math.ceil(cpuMasters / mastersPerClusterMax);
+  let mastersPerCluster = Math.ceil(cpuMasters / clusters);
+  let partitions = fits(mastersPerCluster, clusters).partitions;
+  // More masters per cluster while one fits; past a full cluster, one more cluster (a rank read's
+  // cost per master does not fall with more masters: it counts on each of their partitions).
+  for (;;) {
+    const attempt = fits(mastersPerCluster, clusters);
+    partitions = attempt.partitions;
+    if (attempt.ok) break;
+    if (mastersPerCluster < mastersPerClusterMax) mastersPerCluster++;
+    else {
+      clusters++;
+      mastersPerCluster = Math.ceil(cpuMasters / clusters);
+    }
   }
+  const clusterEventsPerSec = load.eventsPerSec / clusters;
   const masters = mastersPerCluster * clusters;
   // What one board can take: it lives in one cluster, of at most mastersPerClusterMax masters.
   const boardMaxEventsPerSec = mastersPerClusterMax * eventsPerSecPerShard;

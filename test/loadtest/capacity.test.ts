@@ -92,6 +92,22 @@ describe('the capacity model', () => {
     expect(fleet.warnings.join('\n')).toMatch(/50 clusters of 500 masters/);
   });
 
+  it('adds clusters, not masters, when full clusters cannot take the rank reads', () => {
+    const fleet = capacityFor(costsFrom(results()), {
+      eventsPerSec: 1e9,
+      users: 1e8,
+      windows: 1,
+      rankReadsPerSec: 1_000_000,
+    });
+    // Per master, reads cost (1M / C) x 32 µs x 4 / 16 = 8e6 / C µs/s, however many masters a
+    // cluster has; events 1e9 / C / M x 15. Full clusters (M = 500): 3.8e7 / C <= 600,000 wants
+    // C = 64; then M = 494 is the least with 2.34375e8 / M + 125,000 <= 600,000.
+    expect(fleet.clusters).toBe(64);
+    expect(fleet.mastersPerCluster).toBe(494);
+    expect(fleet.masters).toBe(64 * 494);
+    expect(fleet.partitions).toBe(4 * 494);
+  });
+
   it('takes the pipeline group’s costs per event over its throughputs when it reports them', () => {
     const document = results();
     (document.groups as { pipeline: { figures: unknown[] } }).pipeline.figures = [
