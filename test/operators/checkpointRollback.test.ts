@@ -1,15 +1,32 @@
 /**
  * A partition checkpoint rolled back under a worker (a failover promoted a replica that had not
- * received the master's last writes), on a real Redis: the worker's remembered checkpoint is
- * ahead of the state, so entries are dropped as applied only on the word of the checkpoint in
- * Redis, read in the script that acknowledges them.
+ * received the master's last writes), on a real Redis:
+ * - the worker's remembered checkpoint is ahead of the state: entries are dropped as applied only
+ *   on the word of the checkpoint in Redis, read in the script that acknowledges them;
+ * - a batch given back for it (its entries pending again) must apply before the batch after it,
+ *   which names the very checkpoint the state has: the apply script's chaining wants nothing
+ *   pending between the checkpoint and the batch.
  */
 import { Redis } from 'ioredis';
 import { type Batch, partitionKeys } from 'redis-streams-consumer-groups';
+import { firstValueFrom, of, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyState } from '../../operators/applyState.js';
 import { CheckpointTracker } from '../../operators/checkpoints.js';
-import { applyHarness } from '../support/applyHarness.js';
+import type { BatchSettler } from '../../operators/fromConsumer.js';
+import { stateKeys } from '../../operators/stateKeys.js';
+import type { AggregatedPayload, Envelope, GroupSpec } from '../../operators/types.js';
+import { ALL_TIME, applyHarness } from '../support/applyHarness.js';
 import { dropKeys, redisUrl, uniqueName } from '../support/redis.js';
+
+const SPEC: GroupSpec = {
+  reduce: 'sum',
+  order: 'desc',
+  windows: [ALL_TIME.definition],
+  k: 10,
+  tieBreak: 'member',
+  retentionMs: 86_400_000,
+};
 
 describe('a partition checkpoint rolled back under its worker', () => {
   let redis: Redis;
@@ -56,5 +73,53 @@ describe('a partition checkpoint rolled back under its worker', () => {
     await redis.hset(partitionKeys(name, 0).checkpoint, 'id', a);
     expect(await tracker.acknowledgeApplied(batch, 'workers')).toBe(a);
     expect(await pending()).toEqual([2, b, c, [['w', '2']]]);
+  });
+
+  it('gives back a batch that names the checkpoint while an earlier entry is still pending', async () => {
+    const name = uniqueName('ch');
+    names.push(name);
+    const harness = applyHarness(redis, name);
+    const update = (member: string, value: number) => ({
+      group: 'b',
+      window: ALL_TIME,
+      member,
+      spec: SPEC,
+      value,
+      ts: 1,
+    });
+    // Two batches of partition 0, in stream order, both delivered to the group and unacknowledged:
+    // the first given back (pending), the second in hand, as after a failover's rollback.
+    const stream = partitionKeys(name, 0).stream;
+    await redis.xgroup('CREATE', stream, 'workers', '$', 'MKSTREAM');
+    const first = await harness.batch(0, [update('ann', 5)]);
+    const second = await harness.batch(0, [update('bob', 7)]);
+    await redis.xreadgroup('GROUP', 'workers', 'w', 'COUNT', 10, 'STREAMS', stream, '>');
+
+    const givenBack: string[] = [];
+    const settler: BatchSettler = {
+      checkpoints: new CheckpointTracker(redis, name),
+      settle: () => {},
+      giveBack: (_partition, lastId) => givenBack.push(lastId),
+      holds: () => true,
+    };
+    const apply = (...envelopes: Envelope<AggregatedPayload>[]) =>
+      firstValueFrom(
+        of(...envelopes).pipe(
+          applyState({ redis, name, consumerGroup: 'workers', source: settler }),
+          toArray(),
+        ),
+      );
+    const scores = () => redis.zrange(stateKeys(name, 0).scores('b', 'all:0'), 0, -1, 'WITHSCORES');
+
+    // The second names the checkpoint the state has ("0-0"), but the first is pending before it.
+    expect(await apply(second)).toEqual([]);
+    expect(givenBack).toEqual([second.lastId]);
+    expect(await scores(), 'nothing applied past the pending entry').toEqual([]);
+
+    // In order, both apply.
+    const applied = await apply(first, second);
+    expect(applied.map((a) => a.lastId)).toEqual([first.lastId, second.lastId]);
+    expect(await scores()).toEqual(['ann', '5', 'bob', '7']);
+    expect(await redis.xpending(stream, 'workers')).toEqual([0, null, null, null]);
   });
 });
