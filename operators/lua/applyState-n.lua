@@ -9,8 +9,9 @@
   - live: a worker's batch, fenced by the partition's lease (a consumer that lost its lease changes
     nothing) and chained to the checkpoint: it applies only if the checkpoint is exactly the one
     the batch builds on, with no entry still pending between the two. It writes late records and
-    dead letters, moves the checkpoint to the batch's last entry (with the stream time, and bumps
-    `rev`, the count of state changes a merge records) and acknowledges every entry. While a replay is registered on the partition, every change to the
+    dead letters, moves the checkpoint to the batch's last entry (with the stream time, and moves
+    `rev`, the state revision a merge records, past every earlier one: bumpRevision) and
+    acknowledges every entry. While a replay is registered on the partition, every change to the
     replayed group's windows is applied to the replay's shadow keys too ("mirror"), so the shadow
     misses nothing applied before it is swapped in.
   - replay: a chunk of retained entries, re-applied into a replay's shadow keys only (the state of
@@ -74,6 +75,7 @@
 -- @include applyScore
 -- @include applyEarliest
 -- @include topChanges
+-- @include bumpRevision
 
 local mode = ARGV[1]
 local live = mode == 'live'
@@ -224,7 +226,7 @@ if #payload.rejected > 0 then
   end
 end
 redis.call('HSET', KEYS[3], 'id', lastId, 'streamTime', streamTime)
-redis.call('HINCRBY', KEYS[3], 'rev', 1)
+bumpRevision(KEYS[3])
 local ids = payload.ids
 for i = 1, #ids, 1000 do
   redis.call('XACK', streamKey, ARGV[2], unpack(ids, i, math.min(i + 999, #ids)))

@@ -5,7 +5,9 @@
  *   on the word of the checkpoint in Redis, read in the script that acknowledges them;
  * - a batch given back for it (its entries pending again) must apply before the batch after it,
  *   which names the very checkpoint the state has: the apply script's chaining wants nothing
- *   pending between the checkpoint and the batch.
+ *   pending between the checkpoint and the batch;
+ * - the state revision a snapshot records must still grow, or merges of the rolled-back state
+ *   would lose to the snapshot written from the lost one.
  */
 import { Redis } from 'ioredis';
 import { type Batch, partitionKeys } from 'redis-streams-consumer-groups';
@@ -121,5 +123,21 @@ describe('a partition checkpoint rolled back under its worker', () => {
     expect(applied.map((a) => a.lastId)).toEqual([first.lastId, second.lastId]);
     expect(await scores()).toEqual(['ann', '5', 'bob', '7']);
     expect(await redis.xpending(stream, 'workers')).toEqual([0, null, null, null]);
+  });
+
+  it('moves the state revision past every earlier one, also after the counter was rolled back', async () => {
+    const name = uniqueName('rv');
+    names.push(name);
+    const harness = applyHarness(redis, name);
+    const checkpoint = partitionKeys(name, 0).checkpoint;
+    const update = { group: 'b', window: ALL_TIME, member: 'ann', spec: SPEC, value: 1, ts: 1 };
+    await harness.apply(await harness.batch(0, [update]));
+    const before = Number(await redis.hget(checkpoint, 'rev'));
+    // As the promoted replica has it: the last revisions lost with the master's last writes.
+    await redis.hset(checkpoint, 'rev', String(before - 1000));
+    await harness.apply(await harness.batch(0, [update]));
+    const after = Number(await redis.hget(checkpoint, 'rev'));
+    expect(after).toBeGreaterThan(before);
+    expect(Number.isSafeInteger(after), `${after} is kept to the digit`).toBe(true);
   });
 });
