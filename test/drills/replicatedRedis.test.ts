@@ -6,9 +6,9 @@
  * 1. the client connections of one master killed again and again (`CLIENT KILL TYPE normal`);
  * 2. a worker process SIGKILLed, and a replacement started;
  * 3. a replica promoted by a coordinated `CLUSTER FAILOVER`;
- * 4. a master SIGKILLed and replaced by its replica, with `DURABILITY=replicated` (the old master
- *    restarted, as a replica), and with `DURABILITY=local` (not restarted), which measures the
- *    loss window;
+ * 4. a master whose replica was cut off for 0.5 s SIGKILLed and replaced by its replica, with
+ *    `DURABILITY=replicated` (the old master restarted, as a replica), and with `DURABILITY=local`
+ *    (not restarted), which measures the loss window;
  * 5. the slot of a busy partition resharded to another master;
  * 6. a shard down (master and replica): a read that needs it answers 503 in bounded time;
  * 7. behind Sentinel, the primary SIGKILLed and its replica promoted, `DURABILITY=replicated`.
@@ -146,6 +146,22 @@ describe('the leaderboard on a Redis Cluster and behind Sentinel, through failur
     return { master, replica: replica.port };
   }
 
+  /**
+   * Cuts a master off from its replica for `ms`, as a broken link would: the replica may no longer
+   * resynchronise (its `PSYNC`, `SYNC` and `REPLCONF` are refused to the default user, which clients
+   * never send) and its connection is closed. What the master accepts meanwhile, it alone holds.
+   */
+  async function cutReplication(handle: RedisClusterHandle, master: number, ms: number): Promise<void> {
+    const node = handle.client(master);
+    try {
+      await node.call('ACL', 'SETUSER', 'default', '-psync', '-sync', '-replconf');
+      await node.client('KILL', 'TYPE', 'replica');
+      await sleep(ms);
+    } finally {
+      node.disconnect();
+    }
+  }
+
   /** The partitions a master serves now. */
   async function shardPartitions(handle: RedisClusterHandle, master: number): Promise<Set<number>> {
     const owned = new Set<number>();
@@ -257,12 +273,15 @@ describe('the leaderboard on a Redis Cluster and behind Sentinel, through failur
     report('cluster-failover', { ...figures, oldMaster: master, newMaster: replica });
   }, 120_000);
 
-  it('4. with DURABILITY=replicated, counts every event answered 202 after a master is SIGKILLed and its replica promoted', async () => {
+  it('4. with DURABILITY=replicated, counts every event answered 202 after a master cut off from its replica is SIGKILLed and the replica promoted', async () => {
     const { cluster, traffic } = await onCluster(10_004, { durability: 'replicated' });
     const { master, replica } = await shardOf(cluster, 0);
     traffic.start();
     await traffic.waitFor('before', 'accepted', 60);
 
+    // The replica falls behind, then the master dies: what it alone held is lost with it.
+    traffic.phase = 'cut';
+    await cutReplication(cluster, master, 500);
     traffic.phase = 'outage';
     await cluster.kill(master);
     await waitUntil(
@@ -289,13 +308,15 @@ describe('the leaderboard on a Redis Cluster and behind Sentinel, through failur
     expect((await cluster.nodes()).find((n) => n.port === master)?.role, 'the old master').toBe('replica');
   }, 120_000);
 
-  it('4b. with DURABILITY=local, a master SIGKILLed and not restarted loses at most what its replica had not received (measured)', async () => {
+  it('4b. with DURABILITY=local, a master cut off from its replica, SIGKILLed and not restarted, loses at most what its replica had not received (measured)', async () => {
     const { cluster, traffic } = await onCluster(10_005, { durability: 'local' });
     const { master, replica } = await shardOf(cluster, 0);
     traffic.start();
     await traffic.waitFor('before', 'accepted', 100);
 
     const partitionsOfTheShard = await shardPartitions(cluster, master);
+    traffic.phase = 'cut';
+    await cutReplication(cluster, master, 500);
     traffic.phase = 'outage';
     await cluster.kill(master);
     await waitUntil(
@@ -309,7 +330,11 @@ describe('the leaderboard on a Redis Cluster and behind Sentinel, through failur
     await traffic.waitFor('after', 'accepted', 60);
 
     const { lostEvents, ...figures } = await check(true);
-    report('master-sigkill-local', figures);
+    const shardEventsAcceptedWhileCut = traffic.sent
+      .filter((r) => r.phase === 'cut' && r.outcome === 'accepted')
+      .flatMap((r) => r.events)
+      .filter((e) => partitionsOfTheShard.has(partitionFor(e.userId, PARTITIONS))).length;
+    report('master-sigkill-local', { ...figures, shardEventsAcceptedWhileCut });
     // What a failover can lose is what the killed master alone held: events of its partitions.
     expect(
       lostEvents!.filter((e) => !partitionsOfTheShard.has(partitionFor(e.userId, PARTITIONS))),
