@@ -98,6 +98,7 @@ describe('the leaderboard on a Redis Cluster and behind Sentinel, through failur
       // A service whose Redis is gone may take a while to give its leases up; not forever.
       await Promise.race([service?.stop(), sleep(20_000, undefined, { ref: false })]);
     } finally {
+      service?.removeData();
       traffic = undefined;
       service = undefined;
       inspect = undefined;

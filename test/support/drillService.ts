@@ -20,6 +20,8 @@ export interface DrillService {
   partitions: number;
   running: RunningService;
   stop(): Promise<void>;
+  /** Removes the service's data directory now (for a stop that did not finish). */
+  removeData(): void;
 }
 
 /**
@@ -60,7 +62,13 @@ export async function startDrillService(
     partitions,
     running,
     async stop() {
-      await running.stop();
+      try {
+        await running.stop();
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+    removeData() {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
