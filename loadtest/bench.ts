@@ -8,7 +8,8 @@
  *   BENCH_QUICK=1               cut sizes down for a smoke test; results go to a temporary file
  *   BENCH_REPS=5                measured repetitions per group (default 5, quick 3)
  *   BENCH_OUT=path              where to write the results instead
- *   REDIS_URL=redis://...       measure that server instead of starting one
+ *   REDIS_URL=redis://...       measure that server instead of starting one (the `cluster` group
+ *                               always starts Redis Clusters of its own)
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { boards } from './benchmarks/boards.js';
+import { cluster } from './benchmarks/cluster.js';
 import { consumerGroups } from './benchmarks/consumerGroups.js';
 import { edge } from './benchmarks/edge.js';
 import { pipeline } from './benchmarks/pipeline.js';
@@ -26,7 +28,7 @@ import { formatTable, mergeResults, resultsDocument, writeResults } from './harn
 import { type GroupResult, runGroup } from './harness/runner.js';
 
 /** Every benchmark group, in the order they run. A new group is one file and one line here. */
-const GROUPS: readonly BenchmarkGroup[] = [consumerGroups, pipeline, edge, boards];
+const GROUPS: readonly BenchmarkGroup[] = [consumerGroups, pipeline, edge, cluster, boards];
 
 const quick = process.env.BENCH_QUICK === '1' || process.env.BENCH_QUICK === 'true';
 const repetitions = Number(process.env.BENCH_REPS ?? (quick ? 3 : 5));

@@ -2,10 +2,13 @@
  * The last applied entry id of each partition, kept in memory by the process that owns the
  * partition and re-read from Redis whenever it may be stale (a new lease, a redelivered batch).
  * The source filters out entries at or below it, so a batch redelivered after a crash or a
- * takeover never counts twice; the apply script checks it again, atomically.
+ * takeover never counts twice; the apply script checks it again, atomically. Memory only ever
+ * lets a batch through: entries are dropped as applied on the word of the checkpoint in Redis,
+ * read in the same script that acknowledges them (`acknowledgeApplied`).
  */
 import type { Cluster, Redis } from 'ioredis';
-import { compareIds, partitionKeys } from 'redis-streams-consumer-groups';
+import { type Batch, compareIds, partitionKeys } from 'redis-streams-consumer-groups';
+import { defineOperatorScripts } from './internal/scripts.js';
 
 export class CheckpointTracker {
   private readonly known = new Map<number, { epoch: number; id: string; streamTime: number }>();
@@ -13,7 +16,36 @@ export class CheckpointTracker {
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly name: string,
-  ) {}
+  ) {
+    defineOperatorScripts(redis, ['ackApplied']);
+  }
+
+  /**
+   * Acknowledges the batch's entries that the partition's state holds, judged by the checkpoint in
+   * Redis in the same atomic step (`ackApplied-3.lua`), and remembers that checkpoint: the one in
+   * memory may be ahead of it, since a failover can roll a partition's state back to what the
+   * promoted replica had. Resolves with the checkpoint (the entries after it are still to apply),
+   * or undefined when the lease is lost (nothing acknowledged; the next owner filters them).
+   *
+   * @example
+   * const checkpoint = await checkpoints.acknowledgeApplied(batch, 'workers');
+   * const fresh = batch.entries.filter((e) => compareIds(e.id, checkpoint!) > 0);
+   */
+  async acknowledgeApplied(batch: Batch, group: string): Promise<string | undefined> {
+    const keys = partitionKeys(this.name, batch.partition);
+    const reply = await this.redis.ackApplied(
+      keys.stream,
+      keys.lease,
+      keys.checkpoint,
+      group,
+      batch.token,
+      ...batch.entries.map((e) => e.id),
+    );
+    if (reply === -1) return undefined;
+    const [id, streamTime] = reply;
+    this.known.set(batch.partition, { epoch: batch.epoch, id, streamTime: Number(streamTime) });
+    return id;
+  }
 
   /** The partition's checkpoint, from memory when it is current for this epoch. */
   async get(partition: number, epoch: number, reload = false): Promise<string> {

@@ -2,7 +2,7 @@
  * The source of a pipeline: batches from a consumer-groups consumer, as an Observable, with entries
  * already applied (at or below the partition checkpoint) filtered out and acknowledged.
  */
-import { type Batch, type Consumer, compareIds, LeaseLostError } from 'redis-streams-consumer-groups';
+import { type Batch, type Consumer, compareIds } from 'redis-streams-consumer-groups';
 import { Observable } from 'rxjs';
 import type { CheckpointTracker } from './checkpoints.js';
 
@@ -93,20 +93,18 @@ export function fromConsumer(consumer: Consumer, checkpoints: CheckpointTracker)
 
   /** The batch without its already-applied entries (acknowledged here), or none if all were. */
   async function withoutApplied(batch: Batch): Promise<Batch | undefined> {
-    const checkpoint = await checkpoints.get(batch.partition, batch.epoch, batch.redelivered);
-    if (compareIds(batch.firstId, checkpoint) > 0) return batch;
+    const remembered = await checkpoints.get(batch.partition, batch.epoch, batch.redelivered);
+    if (compareIds(batch.firstId, remembered) > 0) return batch;
+    // Some entries look applied. Whether they are is the checkpoint in Redis's to say, in the
+    // same step that acknowledges them: the remembered one may be ahead of it (a failover rolled
+    // the partition's state back), and an entry acknowledged on its word would never count.
+    const checkpoint = await checkpoints.acknowledgeApplied(batch, consumer.options.group);
+    // A lost lease leaves the entries to the next owner, which filters them the same way.
+    if (checkpoint === undefined) return undefined;
     const fresh = batch.entries.filter((e) => compareIds(e.id, checkpoint) > 0);
-    try {
-      if (fresh.length === 0) {
-        await consumer.ack(batch);
-        return undefined;
-      }
-      const applied = batch.entries.filter((e) => compareIds(e.id, checkpoint) <= 0).map((e) => e.id);
-      await consumer.ackEntries(batch, applied);
-    } catch (error) {
-      // A lost lease leaves the entries to the next owner, which filters them the same way.
-      if (error instanceof LeaseLostError) return undefined;
-      throw error;
+    if (fresh.length === 0) {
+      consumer.settle(batch);
+      return undefined;
     }
     return { ...batch, entries: fresh, firstId: fresh[0]!.id };
   }

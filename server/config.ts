@@ -52,7 +52,7 @@ const envSchema = z.object({
   REDIS_SENTINEL_PASSWORD: z.string().optional(),
   /** `local`: 202 once the primary holds the events; `replicated`: once a replica holds them too. */
   DURABILITY: z.enum(['local', 'replicated']).default('local'),
-  /** How long a read waits for Redis (each shard it needs) before it is answered 503, ms. */
+  /** How long a read may wait for Redis (each command, and the whole read) before it is answered 503, ms. */
   REDIS_READ_TIMEOUT_MS: ms(2000),
   /** How long a replicated append waits for a replica before it is answered 503, ms. */
   REPLICA_WAIT_MS: ms(1000, 1),

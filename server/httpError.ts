@@ -33,11 +33,14 @@ export function internalError(): HttpError {
 }
 
 const REDIS_AWAY =
-  /Command timed out|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable|max retries|CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|READONLY|Failed to refresh slots cache/i;
+  /Command timed out|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable|max retries|CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|READONLY|Failed to refresh slots cache|^(MOVED|ASK) \d+ /i;
 
 /**
  * Whether an error says Redis (or the one shard a read needs) cannot answer now: the read gets
- * 503 with Retry-After, within the connection's command timeout, not a 500 or a hang.
+ * 503 with Retry-After, within the connection's command timeout, not a 500 or a hang. A cluster's
+ * `MOVED` or `ASK` that reaches a route is one of these: ioredis hands it on when it resent a
+ * command whose node had gone to another node (which redirects to the slot's master, down), or
+ * inside an auto-pipeline that also held a script's success (a slot being resharded).
  *
  * @example
  * if (isRedisUnavailable(error)) return unavailable('a Redis shard');

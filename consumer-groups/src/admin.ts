@@ -50,12 +50,18 @@ export class StreamAdmin {
   constructor(
     private readonly redis: Redis | Cluster,
     readonly options: AdminOptions,
-  ) {}
+  ) {
+    // `groupInfo` is what a producer's auto-pipelining connection calls (the edge's backlog
+    // check), so it is defined now, before any pipeline: a script defined while one of the
+    // client's auto-pipelines is pending is missing from it, and ioredis then throws from inside
+    // the pipeline's callback, an uncaught exception that ends the process (ioredis issue 1931).
+    defineConsumerGroupScripts(redis, ['groupInfo']);
+  }
 
   /**
-   * Defines a script on first use only: the client may be a producer's auto-pipelining connection
-   * (the edge's backlog check), and ioredis copies every script a client defines onto each of its
-   * pipelines.
+   * Defines the other scripts on first use only: ioredis copies every script a client defines
+   * onto each of its pipelines, and an operation the edge never calls should not cost its appends.
+   * Call them on a client that does not auto-pipeline (see the constructor).
    */
   private use(script: string): Redis | Cluster {
     defineConsumerGroupScripts(this.redis, [script]);

@@ -28,7 +28,9 @@ export interface AppendConnectionOptions {
  * `autoResendUnfulfilledCommands` off and a command timeout; on a Cluster with
  * `retryDelayOnFailover: 0` (a command whose connection closed is rejected, not retried) and
  * the same node options, plus the command timeout. Redirections (`MOVED`, `ASK`, `TRYAGAIN`,
- * `CLUSTERDOWN`) are still followed: Redis ran nothing then. Disconnect it when done.
+ * `CLUSTERDOWN`) are still followed, Redis ran nothing then: by ioredis for a command sent alone,
+ * by the `Producer` for one an auto-pipeline handed back (`redirections.ts`). Disconnect it when
+ * done.
  *
  * @example
  * const appends = createAppendConnection(redis, { commandTimeoutMs: 5000 });

@@ -4,9 +4,11 @@
  * sent at once, with time-based retention (`MINID ~`) so the recent past stays replayable.
  */
 import type { Cluster, Redis } from 'ioredis';
+import { isCluster } from './cluster.js';
 import { InvalidOptionError } from './errors/InvalidOptionError.js';
 import { partitionKeys } from './keys.js';
 import { partitionFor } from './partitioner.js';
+import { sendFollowingRedirections } from './redirections.js';
 import { ReplicaWait, type ReplicaWaitOptions } from './replicaWait.js';
 import { defineConsumerGroupScripts } from './scripts.js';
 
@@ -53,6 +55,8 @@ export class Producer {
   readonly retentionMs: number;
   private readonly streamKeys: string[];
   private readonly replicated: ReplicaWait | undefined;
+  /** The client when it is a Cluster: its redirections are followed here (see `redirections.ts`). */
+  private readonly cluster: Cluster | undefined;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -76,6 +80,7 @@ export class Producer {
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.streamKeys = Array.from({ length: this.partitions }, (_, p) => partitionKeys(this.name, p).stream);
     this.replicated = options.replicas ? new ReplicaWait(redis, options.replicas) : undefined;
+    this.cluster = isCluster(redis) ? redis : undefined;
     defineConsumerGroupScripts(redis, ['appendEntries']);
   }
 
@@ -127,14 +132,9 @@ export class Producer {
       return Promise.reject(error);
     }
     const minId = String(Math.max(0, Date.now() - this.retentionMs));
-    const appended = this.redis.xadd(
-      key,
-      'MINID',
-      '~',
-      minId,
-      '*',
-      ...flatten(record.fields),
-    ) as Promise<string>;
+    const fields = flatten(record.fields);
+    const send = () => this.redis.xadd(key, 'MINID', '~', minId, '*', ...fields) as Promise<string>;
+    const appended = this.cluster ? sendFollowingRedirections(this.cluster, send) : send();
     const replicated = this.replicated;
     if (!replicated) return appended;
     return appended.then((id) => replicated.after(key).then(() => id));
@@ -159,13 +159,10 @@ export class Producer {
         const entries: string[][] = new Array(end - start);
         for (let k = start; k < end; k++)
           entries[k - start] = asStrings(flatten(records[indexes[k]!]!.fields));
-        const call = this.redis.appendEntries(
-          this.streamKeys[p]!,
-          minId,
-          ids ? '1' : '0',
-          entriesJson(entries),
-        );
         const stream = this.streamKeys[p]!;
+        const json = entriesJson(entries);
+        const send = () => this.redis.appendEntries(stream, minId, ids ? '1' : '0', json);
+        const call = this.cluster ? sendFollowingRedirections(this.cluster, send) : send();
         calls.push(
           call.then(async (reply) => {
             await this.replicated?.after(stream);

@@ -51,5 +51,13 @@ declare module 'ioredis' {
     ): Result<[0 | 1, string], Context>;
     finishReplay(numKeys: number, ...keysAndArgs: string[]): Result<string[] | number, Context>;
     hideMember(numKeys: number, ...keysAndArgs: string[]): Result<[number, number], Context>;
+    ackApplied(
+      stream: string,
+      lease: string,
+      checkpoint: string,
+      group: string,
+      token: string,
+      ...ids: string[]
+    ): Result<[string, string, number] | -1, Context>;
   }
 }

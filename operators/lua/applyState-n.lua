@@ -8,11 +8,12 @@
   Two modes, one path (the same arguments, built by one function, applyArgs.ts):
   - live: a worker's batch, fenced by the partition's lease (a consumer that lost its lease changes
     nothing) and chained to the checkpoint: it applies only if the checkpoint is exactly the one
-    the batch builds on. It writes late records and dead letters, moves the checkpoint to the
-    batch's last entry (with the stream time, and bumps `rev`, the count of state changes a merge
-    records) and acknowledges every entry. While a replay is registered on the partition, every
-    change to the replayed group's windows is applied to the replay's shadow keys too ("mirror"),
-    so the shadow misses nothing applied before it is swapped in.
+    the batch builds on, with no entry still pending between the two. It writes late records and
+    dead letters, moves the checkpoint to the batch's last entry (with the stream time, and moves
+    `rev`, the state revision a merge records, past every earlier one: bumpRevision) and
+    acknowledges every entry. While a replay is registered on the partition, every change to the
+    replayed group's windows is applied to the replay's shadow keys too ("mirror"), so the shadow
+    misses nothing applied before it is swapped in.
   - replay: a chunk of retained entries, re-applied into a replay's shadow keys only (the state of
     the replay's group and windows), while the replay is still registered. No lease, checkpoint,
     acknowledgement, late record or dead letter.
@@ -70,7 +71,8 @@
   Output:
     { 1, marked, duplicates }: applied; marked = the pairs (1-based indexes) whose top-K the batch
       may have changed (live; see topChanges), duplicates = records dropped as repeats.
-    -1 lease lost, -3 the checkpoint is not the one the batch builds on (re-read it and filter),
+    -1 lease lost, -3 the checkpoint is not the one the batch builds on, or an entry between them
+      is still pending (re-read it, give the batch back and filter it when it comes again),
     -4 a replay registration the caller does not know of (read it and build the batch again),
     -5 (replay) the replay is no longer registered.
 ]]
@@ -79,6 +81,7 @@
 -- @include applyScore
 -- @include applyEarliest
 -- @include topChanges
+-- @include bumpRevision
 
 local mode = ARGV[1]
 local live = mode == 'live'
@@ -104,6 +107,21 @@ else
 end
 
 local payload = cjson.decode(ARGV[11])
+if live and #payload.ids > 0 then
+  -- Chained means the batch follows the checkpoint: no entry between them is still pending (a
+  -- batch given back before this one, say). Its `after` alone cannot tell: after a failover
+  -- rolled the checkpoint back, a given-back batch's successor names the same checkpoint, and
+  -- applying it first would move the checkpoint past entries nobody applied.
+  local waiting = redis.pcall('XPENDING', KEYS[1], ARGV[2], '(' .. ARGV[4], '(' .. payload.ids[1], 1)
+  if waiting.err then
+    -- No group: nothing of it is pending (XACK below is a no-op then, as without this check).
+    if not string.find(waiting.err, 'NOGROUP', 1, true) then
+      return redis.error_reply(waiting.err)
+    end
+  elseif #waiting > 0 then
+    return -3
+  end
+end
 local pairs = payload.pairs
 local tops = topChanges()
 local expired = {}
@@ -280,7 +298,7 @@ if #payload.rejected > 0 then
   end
 end
 redis.call('HSET', KEYS[3], 'id', lastId, 'streamTime', streamTime)
-redis.call('HINCRBY', KEYS[3], 'rev', 1)
+bumpRevision(KEYS[3])
 local ids = payload.ids
 for i = 1, #ids, 1000 do
   redis.call('XACK', streamKey, ARGV[2], unpack(ids, i, math.min(i + 999, #ids)))

@@ -24,6 +24,7 @@
   Output: the window keys swapped in (none on abort), -1 when the replay is not registered, -2
   when the instances differ from the shadow's.
 ]]
+-- @include bumpRevision
 local registration, instancesKey, checkpointKey, liveMarks, shadowMarks =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local id, mode = ARGV[1], ARGV[2]
@@ -66,7 +67,7 @@ if mode == 'swap' then
   if redis.call('EXISTS', shadowMarks) == 1 then
     redis.call('ZUNIONSTORE', liveMarks, 2, liveMarks, shadowMarks, 'AGGREGATE', 'MAX')
   end
-  redis.call('HINCRBY', checkpointKey, 'rev', 1)
+  bumpRevision(checkpointKey)
 end
 redis.call('UNLINK', shadowMarks, instancesKey, registration)
 return swapped

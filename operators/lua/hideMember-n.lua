@@ -15,6 +15,7 @@
 
   Output: { changed (1: it was not already so), instances whose entry moved }
 ]]
+-- @include bumpRevision
 local set, checkpoint = KEYS[1], KEYS[2]
 local member, hide, earliest = ARGV[1], ARGV[2] == 'hide', ARGV[3] == '1'
 
@@ -47,5 +48,5 @@ for i = 3, #KEYS, 3 do
     moved = moved + 1
   end
 end
-redis.call('HINCRBY', checkpoint, 'rev', 1)
+bumpRevision(checkpoint)
 return { changed, moved }

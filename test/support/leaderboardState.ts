@@ -1,5 +1,5 @@
 /** Reads the real system's state back for comparison with the model. */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { StreamAdmin } from 'redis-streams-consumer-groups';
 import { expect } from 'vitest';
 import type { BoardConfig } from '../../leaderboard/index.js';
@@ -8,7 +8,7 @@ import { LeaderboardModel, type ModelEvent, modelWindow } from './leaderboardMod
 
 /** Every user's score in a window, merged over the partitions. */
 export async function scoreTable(
-  redis: Redis,
+  redis: Redis | Cluster,
   name: string,
   partitions: number,
   board: string,
@@ -24,7 +24,7 @@ export async function scoreTable(
 
 /** True when every entry of every partition was delivered and acknowledged. */
 export async function drained(
-  redis: Redis,
+  redis: Redis | Cluster,
   name: string,
   group: string,
   partitions: number,
@@ -38,7 +38,7 @@ export async function drained(
  * reference model computes from them. Resolves with the model and how many tables were compared.
  */
 export async function expectModelState(
-  redis: Redis,
+  redis: Redis | Cluster,
   name: string,
   partitions: number,
   boards: readonly BoardConfig[],

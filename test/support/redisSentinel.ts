@@ -43,6 +43,12 @@ export interface SentinelGroupHandle {
   connect(options?: RedisOptions): Redis;
   /** Kills a node or a sentinel by its port (SIGKILL by default) and waits for it to exit. */
   kill(port: number, signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Starts a killed node again on its port and directory, as it was started (the old primary
+   * comes back as a primary; the sentinels then turn it into a replica of the promoted one), and
+   * waits until it is a replica in sync.
+   */
+  restart(port: number): Promise<void>;
   /** Kills everything and removes the temporary directory. */
   stop(): Promise<void>;
 }
@@ -60,6 +66,8 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
   const name = options.name ?? 'mymaster';
   const dir = mkdtempSync(join(tmpdir(), 'lb-sentinel-'));
   const servers = new Map<number, RedisServerHandle>();
+  /** How each node was started, for `restart`. */
+  const started = new Map<number, { dir: string; args: string[] }>();
   const sentinels = new Map<number, ChildProcess>();
   const clients = new Set<Redis>();
 
@@ -88,10 +96,13 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
   }
 
   try {
-    const primary = await startNode(dir, 'primary', []);
+    const primary = await startNode(dir, 'primary', NODE_ARGS);
     servers.set(primary.port, primary);
-    const replica = await startNode(dir, 'replica', ['--replicaof', HOST, String(primary.port)]);
+    started.set(primary.port, { dir: primary.dir, args: NODE_ARGS });
+    const replicaArgs = [...NODE_ARGS, '--replicaof', HOST, String(primary.port)];
+    const replica = await startNode(dir, 'replica', replicaArgs);
     servers.set(replica.port, replica);
+    started.set(replica.port, { dir: replica.dir, args: replicaArgs });
     // The sentinels learn the replica from the primary's INFO on their first contact: it must be
     // attached by then, or they find it only at their next INFO, 10 s later.
     await waitFor(() => replicaInSync(replica.port), 10_000, 'the replica to sync');
@@ -116,6 +127,13 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
         return client;
       },
       kill,
+      async restart(port) {
+        const how = started.get(port);
+        if (!how) throw new Error(`no node of this group was started on ${port}`);
+        if (servers.has(port)) throw new Error(`node ${port} is running`);
+        servers.set(port, await startRedisServer({ port, dir: how.dir, args: how.args }));
+        await waitFor(() => replicaInSync(port), 30_000, `node ${port} to become a replica in sync`);
+      },
       stop,
     };
   } catch (error) {
@@ -124,10 +142,12 @@ export async function startSentinelGroup(options: SentinelGroupOptions = {}): Pr
   }
 }
 
+const NODE_ARGS = ['--repl-diskless-sync-delay', '0'];
+
 function startNode(dir: string, label: string, args: string[]): Promise<RedisServerHandle> {
   const nodeDir = join(dir, label);
   mkdirSync(nodeDir);
-  return startRedisServer({ dir: nodeDir, args: ['--repl-diskless-sync-delay', '0', ...args] });
+  return startRedisServer({ dir: nodeDir, args });
 }
 
 /** `redis-sentinel` when installed, else `redis-server ... --sentinel` (the same binary). */
