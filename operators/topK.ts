@@ -32,7 +32,11 @@ interface PairState extends ChangedTop {
   scheduled: boolean;
   lastStartedAt: number;
   oldestArrival: number;
+  /** Merges of this top that failed in a row: each doubles the wait before the next, up to 2 s. */
+  failures: number;
 }
+
+const MAX_RETRY_MS = 2000;
 
 /** Pairs nobody changed for this long are forgotten (their next change merges at once). */
 const IDLE_MS = 60_000;
@@ -100,7 +104,11 @@ export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snaps
           running.add(merge);
           void merge.finally(() => running.delete(merge));
         };
-        const wait = completing ? 0 : pair.lastStartedAt + refreshMs - Date.now();
+        // After failures (Redis unreachable), the retries back off instead of costing the process
+        // one failed merge per top every refreshMs.
+        const interval =
+          pair.failures > 0 ? Math.min(MAX_RETRY_MS, refreshMs * 2 ** pair.failures) : refreshMs;
+        const wait = completing ? 0 : pair.lastStartedAt + interval - Date.now();
         const timer = wait > 0 ? setTimeout(run, wait) : setImmediate(run);
         timers.add(timer);
       };
@@ -117,12 +125,14 @@ export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snaps
             pair.window,
             pair.spec,
           );
+          pair.failures = 0;
           if (result.written) subscriber.next({ ...result.snapshot, oldestArrival });
           else if (!result.covered) pair.dirty = true; // crossed a merge of another process: again
         } catch (error) {
           // Retried while running; when the stage completes (the process stops) one failed last
           // attempt is enough: stopping must not wait for an unreachable Redis.
           if (!completing) {
+            pair.failures++;
             pair.dirty = true;
             pair.oldestArrival = Math.min(pair.oldestArrival, oldestArrival);
           }
@@ -146,6 +156,7 @@ export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snaps
               scheduled: false,
               lastStartedAt: 0,
               oldestArrival: Number.POSITIVE_INFINITY,
+              failures: 0,
             };
             pairs.set(id, pair);
           }

@@ -20,7 +20,7 @@ let scripts: ScriptSource[] | undefined;
  * should carry only the scripts it calls (ioredis copies every defined script onto each pipeline).
  *
  * @example
- * defineOperatorScripts(redis, ['localTop', 'writeSnapshot']);
+ * defineOperatorScripts(redis, ['writeSnapshot']);
  */
 export function defineOperatorScripts(redis: Redis | Cluster, only?: readonly string[]): void {
   scripts ??= readScripts(LUA_DIR, [PACKAGE_LUA_DIR]);
@@ -33,12 +33,6 @@ export type ApplyReply = [1, number[], number] | number;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     applyState(numKeys: number, ...keysAndArgs: string[]): Result<ApplyReply, Context>;
-    localTop(
-      scores: string,
-      checkpoint: string,
-      k: number,
-      order: string,
-    ): Result<[string, string[]], Context>;
     writeSnapshot(
       snapshot: string,
       channel: string,

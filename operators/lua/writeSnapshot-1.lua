@@ -3,7 +3,7 @@
   group's sharded channel, unless the stored one was merged from reads at least as new.
 
   A snapshot records what it was merged from (`seen`): per partition, the state revision its
-  local top was read at (localTop-2). Revisions only grow, so of two merges the one whose every
+  local top was read at (mergeTop.ts). Revisions only grow, so of two merges the one whose every
   revision is at least the other's saw everything the other saw. Several processes merge the same
   top concurrently; without this check a merge that read early but finished late would replace a
   newer snapshot, and a change only the newer one showed would be gone from the top until

@@ -14,6 +14,7 @@ import { topK } from '../../operators/topK.js';
 import type { AppliedBatch, GroupSpec, Snapshot } from '../../operators/types.js';
 import { ALL_TIME, applyHarness } from '../support/applyHarness.js';
 import { dropKeys, redisUrl, uniqueName } from '../support/redis.js';
+import { freePort } from '../support/redisServer.js';
 
 const SPEC: GroupSpec = {
   reduce: 'sum',
@@ -87,5 +88,43 @@ describe('topK', () => {
     // Busy while a merge is scheduled or running, idle after the last one.
     expect(busy.length).toBeGreaterThanOrEqual(4);
     expect(busy).toEqual(busy.map((_, i) => i % 2 === 0));
+  });
+
+  it('backs off the retries of a top whose merges fail (Redis unreachable)', async () => {
+    const harness = applyHarness(redis, name);
+    const batch = await harness.apply(await harness.batch(0, [update('ann', 5)]));
+    // A client of a port nobody listens on: every merge fails at once.
+    const unreachable = new Redis({
+      port: await freePort(),
+      enableOfflineQueue: false,
+      retryStrategy: () => 50,
+      lazyConnect: true,
+    });
+    unreachable.on('error', () => {});
+    const failures: number[] = [];
+    const applied = new Subject<AppliedBatch>();
+    const subscription = applied
+      .pipe(
+        topK({
+          redis: unreachable,
+          name,
+          partitions: 2,
+          refreshMs: 20,
+          onError: () => failures.push(Date.now()),
+        }),
+      )
+      .subscribe();
+    try {
+      applied.next(batch);
+      await sleep(1200);
+      // Without the back-off: a failure every 20 ms (about 60); with it: after 40, 80, 160... ms.
+      expect(failures.length).toBeGreaterThanOrEqual(3);
+      expect(failures.length).toBeLessThanOrEqual(12);
+      const gaps = failures.slice(1).map((t, i) => t - failures[i]!);
+      expect(gaps.at(-1)!).toBeGreaterThan(2 * gaps[0]!);
+    } finally {
+      subscription.unsubscribe();
+      unreachable.disconnect();
+    }
   });
 });
