@@ -6,24 +6,28 @@
  * bad cursors and limits are refused with 400.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BoardConfig } from '../../leaderboard/index.js';
 import { LeaderboardModel, type ModelEvent, modelWindow } from '../support/leaderboardModel.js';
 import { uniqueName } from '../support/redis.js';
-import { startTestService, TEST_KEYS, type TestService } from '../support/service.js';
-import { type E2eClient, type EntriesPage, e2eClient, encode, plain, seededRandom } from './e2eSupport.js';
+import { TEST_KEYS, type TestService } from '../support/service.js';
+import {
+  type E2eClient,
+  type EntriesPage,
+  encode,
+  plain,
+  seededRandom,
+  withE2eService,
+} from './e2eSupport.js';
 
 const DAY = 86_400_000;
 
 describe('paging the whole board, end to end (real server, workers and redis-server)', () => {
   let svc: TestService;
   let e2e: E2eClient;
-  beforeAll(async () => {
-    svc = await startTestService({ workers: true, env: { ANONYMOUS_RATE_LIMIT_RPS: '0' } });
-    e2e = e2eClient(svc, await svc.listen());
-  });
-  afterAll(async () => {
-    await svc?.stop();
+  withE2eService((service, client) => {
+    svc = service;
+    e2e = client;
   });
 
   const board = (policy: BoardConfig['policy'], order: BoardConfig['order'], tieBreak: 'shared' | 'first') =>

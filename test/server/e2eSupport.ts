@@ -4,7 +4,7 @@
  * workers to drain the streams, and the comparison of every read with the reference model.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
 import type { BoardConfig } from '../../leaderboard/index.js';
 import {
@@ -15,7 +15,12 @@ import {
 } from '../support/leaderboardModel.js';
 import { drained } from '../support/leaderboardState.js';
 import { uniqueName } from '../support/redis.js';
-import { TEST_KEYS, type TestService } from '../support/service.js';
+import {
+  startTestService,
+  TEST_KEYS,
+  type TestService,
+  type TestServiceOptions,
+} from '../support/service.js';
 
 export interface Entry {
   rank: number;
@@ -65,6 +70,24 @@ export const userIds = (label: string, count: number): string[] => [
   `${label}-用户`,
   `${label}-${'🏆'.repeat(128 - label.length - 1)}`,
 ];
+
+/**
+ * The window instances of a board the model holds more than K visible users in, as (window, at)
+ * pairs for `expectWindowsMatchModel` (`at` is the instance's start): the reads worth comparing,
+ * wherever the clock put the events' instance boundaries.
+ */
+export function populatedWindows(model: LeaderboardModel, board: BoardConfig): [string, number][] {
+  const out: [string, number][] = [];
+  for (const key of model.scores.get(board.id)?.keys() ?? []) {
+    const colon = key.lastIndexOf(':');
+    if (model.ranked(board.id, key).length > board.topK)
+      out.push([key.slice(0, colon), Number(key.slice(colon + 1))]);
+  }
+  expect(new Set(out.map(([window]) => window)), `windows of ${board.id} with more than K users`).toEqual(
+    new Set(board.windows),
+  );
+  return out;
+}
 
 /**
  * The HTTP client of one listening test service, and the checks the end-to-end tests share.
@@ -253,6 +276,16 @@ export function e2eClient(svc: TestService, base: string) {
     return expected;
   };
 
+  /** `expectReadsMatchModel` for each of several (window, at) pairs. */
+  const expectWindowsMatchModel = async (
+    model: LeaderboardModel,
+    board: BoardConfig,
+    windows: readonly (readonly [string, number])[],
+    seed: number,
+  ) => {
+    for (const [window, at] of windows) await expectReadsMatchModel(model, board, window, at, seed);
+  };
+
   return {
     request,
     get,
@@ -263,8 +296,38 @@ export function e2eClient(svc: TestService, base: string) {
     eventually,
     allEntries,
     expectReadsMatchModel,
+    expectWindowsMatchModel,
     expectFriendsMatchModel,
   };
 }
 
 export type E2eClient = ReturnType<typeof e2eClient>;
+
+/**
+ * Starts a listening test service with in-process workers before a suite's tests, and stops it
+ * after them. Reads carry no key, so the per-address limit on them is lifted.
+ *
+ * @example
+ * let e2e: E2eClient;
+ * withE2eService((_svc, client) => {
+ *   e2e = client;
+ * });
+ */
+export function withE2eService(
+  ready: (svc: TestService, e2e: E2eClient, base: string) => void,
+  options: TestServiceOptions = {},
+): void {
+  let svc: TestService | undefined;
+  beforeAll(async () => {
+    svc = await startTestService({
+      workers: true,
+      ...options,
+      env: { ANONYMOUS_RATE_LIMIT_RPS: '0', ...options.env },
+    });
+    const base = await svc.listen();
+    ready(svc, e2eClient(svc, base), base);
+  });
+  afterAll(async () => {
+    await svc?.stop();
+  });
+}

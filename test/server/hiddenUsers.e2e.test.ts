@@ -5,36 +5,43 @@
  * their current score, on both tie rules; the hidden list; the admin scope; bad input; and a
  * window instance that closed (and was archived) before the user was hidden.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
 import type { BoardConfig } from '../../leaderboard/index.js';
 import { closingMember, stateKeys } from '../../operators/stateKeys.js';
 import { LeaderboardModel, type ModelEvent, modelWindow } from '../support/leaderboardModel.js';
 import { uniqueName } from '../support/redis.js';
-import { startTestService, TEST_KEYS, type TestService } from '../support/service.js';
+import { startTestService, TEST_KEYS } from '../support/service.js';
 import {
   type E2eClient,
   type EntriesPage,
   e2eClient,
   encode,
   plain,
+  populatedWindows,
   seededRandom,
   userIds,
+  withE2eService,
 } from './e2eSupport.js';
 
 const DAY = 86_400_000;
+const SMALL_BOARD: Omit<BoardConfig, 'id'> = {
+  policy: 'sum',
+  order: 'desc',
+  windows: ['all'],
+  topK: 3,
+  graceSeconds: 300,
+  retentionDays: 30,
+};
 
 describe('hidden users, end to end (real server, workers and redis-server)', () => {
-  let svc: TestService;
   let base: string;
   let e2e: E2eClient;
-  beforeAll(async () => {
-    svc = await startTestService({ workers: true, env: { ANONYMOUS_RATE_LIMIT_RPS: '0' } });
-    base = await svc.listen();
-    e2e = e2eClient(svc, base);
-  });
-  afterAll(async () => {
-    await svc?.stop();
+  let partitions: number;
+  withE2eService((svc, client, url) => {
+    partitions = svc.config.PARTITIONS;
+    e2e = client;
+    base = url;
   });
 
   const hide = async (board: string, userId: string, hidden: boolean) => {
@@ -62,7 +69,7 @@ describe('hidden users, end to end (real server, workers and redis-server)', () 
       await e2e.createBoard(config('sum', 'desc', 'shared')),
       await e2e.createBoard(config('max', 'asc', 'first')),
     ];
-    const model = new LeaderboardModel(new Map(boards.map((b) => [b.id, b])), svc.config.PARTITIONS);
+    const model = new LeaderboardModel(new Map(boards.map((b) => [b.id, b])), partitions);
     const people = userIds(uniqueName('h'), 16);
     const now = Date.now();
     const round = (count: number) =>
@@ -82,13 +89,7 @@ describe('hidden users, end to end (real server, workers and redis-server)', () 
     };
     const expectAllReads = async () => {
       for (const board of boards) {
-        for (const [window, at] of [
-          ['all', now],
-          ['day', now],
-          ['day', now - DAY],
-        ] as const) {
-          await e2e.expectReadsMatchModel(model, board, window, at, seed);
-        }
+        await e2e.expectWindowsMatchModel(model, board, populatedWindows(model, board), seed);
         // A hidden user's own friends ranking leaves them out; a visible user's leaves out hidden friends.
         for (const me of [people[0]!, people[16]!]) {
           const friends = people.filter((u) => u !== me).slice(0, 10);
@@ -158,14 +159,7 @@ describe('hidden users, end to end (real server, workers and redis-server)', () 
   });
 
   it('hides a user who has no score yet: their first events never show', async () => {
-    const board = await e2e.createBoard({
-      policy: 'sum',
-      order: 'desc',
-      windows: ['all'],
-      topK: 3,
-      graceSeconds: 300,
-      retentionDays: 30,
-    });
+    const board = await e2e.createBoard(SMALL_BOARD);
     const label = uniqueName('n');
     await hide(board.id, `${label}-new`, true);
     const events = [`${label}-a`, `${label}-new`, `${label}-b`].map((userId, i) => ({
@@ -205,14 +199,7 @@ describe('hidden users, end to end (real server, workers and redis-server)', () 
   });
 
   it('needs the admin scope (403 with a read or ingest key, 401 without one), a known board (404) and a valid user id (400)', async () => {
-    const board = await e2e.createBoard({
-      policy: 'sum',
-      order: 'desc',
-      windows: ['all'],
-      topK: 3,
-      graceSeconds: 300,
-      retentionDays: 30,
-    });
+    const board = await e2e.createBoard(SMALL_BOARD);
     const path = `/v1/boards/${board.id}/hidden/someone`;
     for (const [method, route] of [
       ['PUT', path],
