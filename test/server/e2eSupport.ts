@@ -276,6 +276,37 @@ export function e2eClient(svc: TestService, base: string) {
     return expected;
   };
 
+  /**
+   * Opens a live (SSE) stream; `nextTop()` resolves with its next `top` event (heartbeats, which
+   * are comments, skipped). Call `close()` when done.
+   */
+  const openLive = async (path: string) => {
+    const abort = new AbortController();
+    const res = await fetch(`${base}${path}`, { signal: abort.signal });
+    expect(res.status, `GET ${path}`).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    const nextTop = async (): Promise<{ id: string; data: Record<string, unknown> }> => {
+      for (;;) {
+        const end = buffer.indexOf('\n\n');
+        if (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const lines = block.split('\n');
+          if (!lines.includes('event: top')) continue;
+          const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6));
+          const id = lines.find((l) => l.startsWith('id: '))?.slice(4) ?? '';
+          return { id, data: JSON.parse(data.join('\n')) };
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('the live stream ended');
+        buffer += value;
+      }
+    };
+    return { nextTop, close: () => abort.abort() };
+  };
+
   /** `expectReadsMatchModel` for each of several (window, at) pairs. */
   const expectWindowsMatchModel = async (
     model: LeaderboardModel,
@@ -295,6 +326,7 @@ export function e2eClient(svc: TestService, base: string) {
     waitDrained,
     eventually,
     allEntries,
+    openLive,
     expectReadsMatchModel,
     expectWindowsMatchModel,
     expectFriendsMatchModel,

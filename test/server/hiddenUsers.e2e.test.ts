@@ -15,6 +15,7 @@ import { startTestService, TEST_KEYS } from '../support/service.js';
 import {
   type E2eClient,
   type EntriesPage,
+  type Entry,
   e2eClient,
   encode,
   plain,
@@ -125,6 +126,18 @@ describe('hidden users, end to end (real server, workers and redis-server)', () 
       });
     }
     await expectAllReads();
+    // The live stream sends the same top, without them.
+    for (const board of boards) {
+      const live = await e2e.openLive(`/v1/boards/${board.id}/live?window=all`);
+      try {
+        const first = await live.nextTop();
+        expect(plain(first.data.entries as Entry[])).toEqual(
+          model.ranked(board.id, 'all:0').slice(0, board.topK),
+        );
+      } finally {
+        live.close();
+      }
+    }
     const totalOf = async (board: string, userId: string) =>
       (await e2e.getJson<{ total: number }>(`/v1/boards/${board}/users/${encode(userId)}`)).total;
     const visible = model.ranked(boards[0]!.id, 'all:0')[0]!.userId;

@@ -274,31 +274,9 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
       'the first snapshot',
     );
 
-    const abort = new AbortController();
-    const res = await fetch(`${base}/v1/boards/${board.id}/live?window=all`, { signal: abort.signal });
+    const live = await e2e.openLive(`/v1/boards/${board.id}/live?window=all`);
+    const nextTop = live.nextTop;
     try {
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
-      const nextTop = async (): Promise<{ id: string; data: Record<string, unknown> }> => {
-        for (;;) {
-          const end = buffer.indexOf('\n\n');
-          if (end >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const lines = block.split('\n');
-            if (!lines.includes('event: top')) continue; // heartbeats are comments
-            const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6));
-            const id = lines.find((l) => l.startsWith('id: '))?.slice(4) ?? '';
-            return { id, data: JSON.parse(data.join('\n')) };
-          }
-          const { value, done } = await reader.read();
-          if (done) throw new Error('the live stream ended');
-          buffer += value;
-        }
-      };
-
       const first = await nextTop();
       expect(first.data).toMatchObject({ board: board.id, window: 'all', windowStart: 0, windowEnd: null });
       expect(plain(first.data.entries as Entry[])).toEqual([{ rank: 1, userId: `${label}-a`, score: 1 }]);
@@ -324,7 +302,7 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
       ]);
       expect(update.data).toEqual(await e2e.getJson(`/v1/boards/${board.id}/top?window=all`));
     } finally {
-      abort.abort();
+      live.close();
     }
   });
 
