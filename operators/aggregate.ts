@@ -12,7 +12,8 @@ import type { AggregatedPayload, Envelope, IdentifiedRecord, Update, WindowedPay
  *
  * `sum` adds the values, `count` counts the records, `max` and `min` keep the extreme, `last`
  * keeps the value with the greatest event time (of equal times, the later in the batch). An
- * update's `ts` is the event time of the record that set its value. Updates come out in the
+ * update's `ts` is the event time of the record that set its value, and `sets` says whether one
+ * did (a `sum` of zeros did not; one that adds up to zero did). Updates come out in the
  * order of their key's first record, so a batch always yields the same script arguments.
  *
  * Records that carry a de-duplication id are not folded: each becomes one
@@ -52,7 +53,7 @@ export function aggregate(): OperatorFunction<Envelope<WindowedPayload>, Envelop
         const key = `${record.group}\u0000${window.key}\u0000${record.member}`;
         const update = updates.get(key);
         if (update === undefined) {
-          updates.set(key, {
+          const created: Update = {
             group: record.group,
             window,
             member: record.member,
@@ -60,13 +61,17 @@ export function aggregate(): OperatorFunction<Envelope<WindowedPayload>, Envelop
             value: record.value,
             ts: record.ts,
             pos,
-          });
+          };
+          // A sum of zeros sets no score (see Update.sets).
+          if (reduce === 'sum' && record.value === 0) created.sets = false;
+          updates.set(key, created);
         } else {
           const sets = setsValue(reduce, update, record);
           update.value = foldValue(reduce, update, record);
           if (sets) {
             update.pos = pos;
             update.ts = record.ts;
+            if (update.sets === false) update.sets = undefined;
           }
         }
       }

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster, Redis } from 'ioredis';
 import { Observable } from 'rxjs';
+import { expiryOf } from './internal/expiry.js';
 import { mergeTop } from './internal/mergeTop.js';
 import { parseClosingMember, parseWindowKey, stateKeys } from './stateKeys.js';
 import type { GroupLookup, RankedEntry } from './types.js';
@@ -62,7 +63,7 @@ export interface ArchivedTop extends ClosedTop {
  * While subscribed, archives every window instance whose close time has passed: merges its final
  * top-K from the partitions, hands it to the store (retried with exponential backoff until the
  * store takes it, or fails for good with an error the store says is not retryable), and only then
- * removes it from the closing sets. Archiving is idempotent, so processes that watch overlapping
+ * removes it from the closing sets (it is listed as archived until its state expires). Archiving is idempotent, so processes that watch overlapping
  * partitions, or a restart in the middle, archive nothing twice.
  *
  * ## Example
@@ -136,7 +137,7 @@ export async function archiveDue(
   }
   for (const [member, holders] of due) {
     if (signal?.aborted) return;
-    const closed = await finalTop(options, member);
+    const { closed, keptUntil } = (await finalTop(options, member)) ?? { keptUntil: 0 };
     if (closed) {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -150,20 +151,36 @@ export async function archiveDue(
         }
       }
     }
-    await Promise.all(holders.map((p) => redis.zrem(stateKeys(name, p).closing, member)));
+    // Its state stays until it expires: hiding a member must still find it (topology/members.ts).
+    const at = now();
+    await Promise.all(
+      holders.map((p) => {
+        const keys = stateKeys(name, p);
+        const moves = redis.multi();
+        if (keptUntil > at) moves.zadd(keys.archived, keptUntil, member);
+        return moves.zrem(keys.closing, member).zremrangebyscore(keys.archived, '-inf', at).exec();
+      }),
+    );
   }
 }
 
-async function finalTop(options: ArchiveSinkOptions, member: string): Promise<ClosedTop | undefined> {
+/** An instance's final top, and until when its state is kept (its keys' expiry). */
+async function finalTop(
+  options: ArchiveSinkOptions,
+  member: string,
+): Promise<{ closed: ClosedTop; keptUntil: number } | undefined> {
   const { redis, name, partitions, groups } = options;
   const { group, window: key } = parseClosingMember(member);
   const spec = groups(group);
   const { window, start } = parseWindowKey(key);
   const definition = spec?.windows.find((w) => w.name === window);
   const instance = definition?.windowStartingAt(start);
-  if (!spec || !instance) return undefined; // the group or its window is gone: nothing to keep
+  if (!spec || !definition || !instance) return undefined; // the group or its window is gone: nothing to keep
   const { entries } = await mergeTop({ redis, name, partitions }, group, key, spec);
-  return { group, window, windowStart: instance.start, windowEnd: instance.end, entries };
+  return {
+    closed: { group, window, windowStart: instance.start, windowEnd: instance.end, entries },
+    keptUntil: expiryOf({ definition, start: instance.start, end: instance.end, key }, spec),
+  };
 }
 
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -12,6 +12,8 @@
  *   {tag}:dd:<group>              de-duplication marks (sorted set "<member>\n<id>" -> arrival ms)
  *   {tag}:late                    late records (stream, retained by time)
  *   {tag}:closing                 window instances with state, by when they close (sorted set)
+ *   {tag}:archived                closed instances, archived, whose state is still kept, by when
+ *                                 it expires (sorted set)
  *   {tag}:replay                  a replay under way (hash); {tag}:replay:<id>:... its shadow keys
  *   {<name>:snap:<group>}:<window key>   a top-K snapshot (hash: version, updatedAt, entries, seen)
  *   {<name>:snap:<group>}:announce       the group's snapshot channel (SPUBLISH)
@@ -39,6 +41,8 @@ export interface StateKeys {
   dlq: string;
   late: string;
   closing: string;
+  /** Closed instances the archive took whose state is still kept, by its expiry. */
+  archived: string;
   replay: string;
   /** A window instance's scores. */
   scores(group: string, window: string): string;
@@ -81,6 +85,7 @@ export function stateKeys(name: string, partition: number): StateKeys {
       dlq: base.dlq,
       late: `${tag}:late`,
       closing: `${tag}:closing`,
+      archived: `${tag}:archived`,
       replay: `${tag}:replay`,
       scores: (group, window) => `${tag}:z:${group}:${window}`,
       times: (group, window) => `${tag}:t:${group}:${window}`,

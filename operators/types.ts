@@ -78,13 +78,20 @@ export interface Update {
   spec: GroupSpec;
   /** `sum`: the summed values; `count`: the number of records; otherwise the winning value. */
   value: number;
-  /** Event time of the winning value (`last`), or of the last record folded in (others). */
+  /** Event time of the record that set the value (see `setsValue`). */
   ts: number;
   /**
    * Position in the batch of the record that set the value: the apply stage applies updates and
    * identified records in this order, the stream's, which `last` needs to settle equal event times.
    */
   pos: number;
+  /**
+   * `sum`: false when every value folded in was 0, so no record set the score. Values that add up
+   * to 0 still set it (the last non-zero one, at `ts`), which the `earliest` tie rule must know
+   * and the summed value cannot tell. Absent (or undefined): true. Other reducers are judged by
+   * the apply script against the stored score.
+   */
+  sets?: boolean;
 }
 
 /**

@@ -65,7 +65,8 @@ export class SnapshotCache {
   private async refresh(board: string, window: string, version: number): Promise<void> {
     const key = `${board} ${window}`;
     const cached = this.cache.get(key);
-    if (cached && cached.snapshot.version >= version) return;
+    // A lower version than the cached one may be a count that started again (see `remember`).
+    if (cached && cached.snapshot.version === version) return;
     if (!cached && !this.listeners.has(key)) return; // nobody reads it: load lazily instead
     const loaded = await this.queries.snapshot(board, window);
     if (loaded) this.remember(key, loaded);
@@ -73,7 +74,15 @@ export class SnapshotCache {
 
   private remember(key: string, snapshot: SnapshotRead): void {
     const previous = this.cache.get(key);
-    if (previous && previous.snapshot.version >= snapshot.version) {
+    // Versions only grow while Redis keeps the snapshot; one that lost it (a restart without
+    // persistence, state rebuilt by a replay) counts again from 1. A lower version written after
+    // the cached one is such a new count, and the newer snapshot; a lower one written before it is
+    // an older read that resolved late.
+    const restarted =
+      previous !== undefined &&
+      snapshot.version < previous.snapshot.version &&
+      snapshot.updatedAt > previous.snapshot.updatedAt;
+    if (previous && previous.snapshot.version >= snapshot.version && !restarted) {
       previous.fetchedAt = Date.now();
       return;
     }

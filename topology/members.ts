@@ -7,7 +7,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { partitionFor } from 'redis-streams-consumer-groups';
 import { defineOperatorScripts } from '../operators/internal/scripts.js';
-import { parseClosingMember, parseWindowKey, stateKeys } from '../operators/stateKeys.js';
+import { parseClosingMember, parseWindowKey, type StateKeys, stateKeys } from '../operators/stateKeys.js';
 import { refreshSnapshot } from '../operators/topK.js';
 import type { WindowInstance } from '../operators/types.js';
 import type { WindowDefinition } from '../operators/windowing.js';
@@ -40,7 +40,7 @@ export async function setHidden<T>(
   if (!spec) throw new RangeError(`unknown ${topology.definition.groupNoun} '${group}'`);
   defineOperatorScripts(redis);
   const keys = stateKeys(name, partitionFor(member, partitions));
-  const instances = await instancesWithState(redis, keys.closing, group, spec.windows);
+  const instances = await instancesWithState(redis, keys, group, spec.windows);
   const all = [
     keys.hidden(group),
     keys.checkpoint,
@@ -79,12 +79,12 @@ export async function hiddenMembers<T>(target: MembersTarget<T>, group: string):
 
 /**
  * The window instances of a group that may hold state in a partition: those of its closing set
- * (every instance that closes, once a record reached it), and the current instance of each window
- * that never closes (the global window).
+ * (every instance that closes, once a record reached it), those archived since whose state is
+ * still kept, and the current instance of each window that never closes (the global window).
  */
 async function instancesWithState(
   redis: Redis | Cluster,
-  closing: string,
+  keys: StateKeys,
   group: string,
   windows: readonly WindowDefinition[],
 ): Promise<WindowInstance[]> {
@@ -96,7 +96,11 @@ async function instancesWithState(
       instances.set(key, { definition, start: now.start, end: now.end, key });
     }
   }
-  for (const member of await redis.zrange(closing, 0, -1)) {
+  const [closing, archived] = await Promise.all([
+    redis.zrange(keys.closing, 0, -1),
+    redis.zrangebyscore(keys.archived, `(${Date.now()}`, '+inf'),
+  ]);
+  for (const member of [...closing, ...archived]) {
     const { group: of, window: key } = parseClosingMember(member);
     if (of !== group) continue;
     const { window, start } = parseWindowKey(key);

@@ -205,7 +205,14 @@ export function applyArgs(
         kept,
       ]);
     } else if (wanted(op.group, op.window)) {
-      ops.push(['u', pairOf(op.group, op.window, op.spec), op.member, String(op.value), String(op.ts)]);
+      ops.push([
+        'u',
+        pairOf(op.group, op.window, op.spec),
+        op.member,
+        String(op.value),
+        String(op.ts),
+        op.sets === false ? 0 : 1,
+      ]);
     }
   }
 

@@ -57,7 +57,8 @@
                   shadow keys themselves, the hidden set the live one
       dedupe:   [dedupe key index, ...]
       ops:      in stream order (the order of the records that set them), each
-                ["u", pair, member, value, ts]  a folded update, or
+                ["u", pair, member, value, ts, sets]  a folded update (sets: 0 when no record
+                  of it set the score, a sum of zeros; see applyEarliest), or
                 ["e", dedupe, id, member, value, ts, arrival, a list of pairs]  a record with an id
       runs:     folded updates grouped by pair, for a batch without records with an id (then the
                 order of the updates does not matter: each touches its own member of a pair):
@@ -152,7 +153,7 @@ local function isHidden(set, member)
   return isHiddenCount(set) > 0 and redis.call('SISMEMBER', set, member) == 1
 end
 
-local function apply(index, member, value, ts)
+local function apply(index, member, value, ts, sets)
   local pair = pairs[index]
   local scores = KEYS[pair[1]]
   local times = pair[2] > 0 and KEYS[pair[2]] or nil
@@ -166,7 +167,7 @@ local function apply(index, member, value, ts)
   if live then
     -- The earliest layout stores the ranking ascending, so its K-th is judged ascending.
     tops.prepare(index, scores, pair[5], desc and not earliest)
-    applyOne(target, times, reduce, member, value, ts, expireAt, expired, not hidden and tops.note(index) or nil, desc)
+    applyOne(target, times, reduce, member, value, ts, expireAt, expired, not hidden and tops.note(index) or nil, desc, sets)
     if first and pair[8] ~= '0' then
       redis.call('ZADD', KEYS[7], 'NX', pair[8], pair[7])
     end
@@ -174,13 +175,13 @@ local function apply(index, member, value, ts)
       local shadowScores = KEYS[pair[9]]
       local shadowTimes = pair[10] > 0 and KEYS[pair[10]] or nil
       local shadowHidden = KEYS[pair[16]]
-      applyOne(hidden and shadowHidden or shadowScores, shadowTimes, reduce, member, value, ts, expireAt, expired, nil, desc)
+      applyOne(hidden and shadowHidden or shadowScores, shadowTimes, reduce, member, value, ts, expireAt, expired, nil, desc, sets)
       if first then
         recordInstance(pair, shadowScores, shadowTimes, shadowHidden)
       end
     end
   else
-    applyOne(target, times, reduce, member, value, ts, expireAt, expired, nil, desc)
+    applyOne(target, times, reduce, member, value, ts, expireAt, expired, nil, desc, sets)
     if first then
       recordInstance(pair, scores, times, KEYS[pair[15]])
     end
@@ -191,7 +192,7 @@ local duplicates = 0
 local trimmed = {}
 for _, op in ipairs(payload.ops) do
   if op[1] == 'u' then
-    apply(op[2], op[3], op[4], op[5])
+    apply(op[2], op[3], op[4], op[5], op[6])
   else
     local dedupeKey = KEYS[payload.dedupe[op[2]]]
     local member, value, ts, arrival = op[4], op[5], op[6], tonumber(op[7])

@@ -135,6 +135,30 @@ describe('aggregate', () => {
     });
   });
 
+  it('marks a sum of zeros as setting no score (sets: false), and not a sum whose values add up to zero', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const a = batch([
+        wr(rec('sum', 'zeros', 0, D + 10), ALL),
+        wr(rec('sum', 'zeros', 0, D + 20), ALL),
+        wr(rec('sum', 'nets', 3, D + 30), ALL),
+        wr(rec('sum', 'nets', -3, D + 40), ALL),
+        wr(rec('sum', 'nets', 0, D + 50), ALL),
+      ]);
+      const source = cold('  -a-|', { a });
+      const expected = '     -x-|';
+
+      expectObservable(source.pipe(aggregate())).toBe(expected, {
+        x: aggregated(a, {
+          updates: [
+            { ...update('sum', ALL, 'zeros', 0, D + 10, 0), sets: false },
+            // The -3 set the score on the way (the earliest tie rule goes by its time).
+            update('sum', ALL, 'nets', 0, D + 40, 3),
+          ],
+        }),
+      });
+    });
+  });
+
   it('keeps the highest value under max and the lowest under min, with the time and position of the record that reached it first', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const a = batch([

@@ -3,204 +3,33 @@
  * go in over HTTP (single and batch endpoints); once the streams are drained, every read answers
  * what the reference model says.
  */
-import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../../consumer-groups/test/support.js';
-import type { BoardConfig } from '../../leaderboard/index.js';
 import { windowKey } from '../../operators/stateKeys.js';
-import type { Order } from '../../operators/types.js';
-import { LeaderboardModel, type ModelEvent, modelWindow } from '../support/leaderboardModel.js';
-import { drained } from '../support/leaderboardState.js';
+import { LeaderboardModel, type ModelEvent } from '../support/leaderboardModel.js';
 import { uniqueName } from '../support/redis.js';
 import { startTestService, TEST_KEYS, type TestService } from '../support/service.js';
+import { type E2eClient, type Entry, e2eClient, encode, plain, seededRandom, userIds } from './e2eSupport.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
-interface Entry {
-  rank: number;
-  userId: string;
-  score: number;
-  profile?: { name: string; avatarUrl: string | null };
-}
-
-/** A small seeded generator, so a failure can be replayed from the seed in its message. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)) };
-}
-
-const plain = (entries: readonly Entry[]) =>
-  entries.map(({ rank, userId, score }) => ({ rank, userId, score }));
-
-/** Competition ranks among a subset, in board order (ties by user id bytes), as the contract says. */
-function rankAmong(model: LeaderboardModel, board: string, key: string, order: Order, ids: Set<string>) {
-  const subset = model.ranked(board, key, order).filter((e) => ids.has(e.userId));
-  return subset.map((e, i) => {
-    let first = i;
-    while (first > 0 && subset[first - 1]!.score === e.score) first--;
-    return { rank: first + 1, userId: e.userId, score: e.score };
-  });
-}
-
 describe('the leaderboard service end to end (real server, workers and redis-server)', () => {
   let svc: TestService;
   let base: string;
+  let e2e: E2eClient;
   beforeAll(async () => {
     svc = await startTestService({ workers: true });
     base = await svc.listen();
+    e2e = e2eClient(svc, base);
   });
   afterAll(async () => {
     await svc?.stop();
   });
 
-  const request = async (method: string, path: string, body?: unknown, key: string = TEST_KEYS.admin) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        Authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
-
-  const getJson = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`${base}${path}`);
-    expect(res.status, `GET ${path}: ${res.status}`).toBe(200);
-    return (await res.json()) as T;
-  };
-
-  const createBoard = async (config: Omit<BoardConfig, 'id'>): Promise<BoardConfig> => {
-    const id = uniqueName('b');
-    const res = await request('PUT', `/v1/boards/${id}`, config);
-    expect(res.status).toBe(201);
-    return res.body as unknown as BoardConfig;
-  };
-
-  /** Sends events in order, over both ingest endpoints, awaiting each request (partition order kept). */
-  const ingest = async (events: readonly ModelEvent[], rnd: ReturnType<typeof random>) => {
-    let i = 0;
-    while (i < events.length) {
-      if (rnd.next() < 0.4) {
-        const { board, ...event } = events[i]!;
-        const res = await request('POST', `/v1/boards/${board}/events`, event, TEST_KEYS.ingest);
-        expect(res).toEqual({ status: 202, body: { accepted: 1 } });
-        i += 1;
-      } else {
-        const chunk = events.slice(i, i + rnd.int(2, 40));
-        const res = await request('POST', '/v1/events', { events: chunk }, TEST_KEYS.ingest);
-        expect(res).toEqual({ status: 202, body: { accepted: chunk.length } });
-        i += chunk.length;
-      }
-    }
-  };
-
-  const waitDrained = () =>
-    waitUntil(
-      () => drained(svc.redis, svc.config.KEY_PREFIX, 'workers', svc.config.PARTITIONS),
-      20_000,
-      'the partitions to drain',
-    );
-
-  /** Polls `read` until it deep-equals `expected` (the snapshot catches up), then asserts it. */
-  const eventually = async <T>(read: () => Promise<T>, expected: T, what: string) => {
-    let last: T | undefined;
-    try {
-      await waitUntil(
-        async () => {
-          last = await read();
-          return isDeepStrictEqual(last, expected);
-        },
-        15_000,
-        what,
-      );
-    } catch {
-      // fall through to the assertion, which shows the difference
-    }
-    expect(last, what).toEqual(expected);
-  };
-
-  const encode = encodeURIComponent;
-
-  /** Compares /top, every user's standing, and around (n=2) with the model, for one window. */
-  const expectReadsMatchModel = async (
-    model: LeaderboardModel,
-    board: BoardConfig,
-    window: string,
-    at: number,
-    seed: number,
-  ) => {
-    const instance = modelWindow(board, window, at);
-    const key = instance.key;
-    const ranked = model.ranked(board.id, key, board.order);
-    expect(ranked.length, `seed ${seed}: the model has users in ${key}`).toBeGreaterThan(board.topK);
-    const query = `window=${window}&at=${at}`;
-    await eventually(
-      async () => plain((await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/top?${query}`)).entries),
-      ranked.slice(0, board.topK),
-      `seed ${seed}: top of ${board.id} ${key}`,
-    );
-    const top = await getJson<Record<string, unknown>>(`/v1/boards/${board.id}/top?${query}`);
-    expect(top).toMatchObject({
-      board: board.id,
-      window,
-      windowStart: instance.start,
-      windowEnd: Number.isFinite(instance.end) ? instance.end : null,
-    });
-    expect(top.version).toBeGreaterThan(0);
-    expect(typeof top.updatedAt).toBe('number');
-
-    let previousPercentile = Number.POSITIVE_INFINITY;
-    for (const entry of ranked) {
-      const standing = await getJson<Record<string, number | string>>(
-        `/v1/boards/${board.id}/users/${encode(entry.userId)}?${query}`,
-      );
-      expect(standing, `seed ${seed}: standing of ${entry.userId} in ${key}`).toMatchObject({
-        userId: entry.userId,
-        rank: entry.rank,
-        score: entry.score,
-        total: ranked.length,
-      });
-      const percentile = standing.percentile as number;
-      expect(percentile).toBeGreaterThanOrEqual(0);
-      expect(percentile).toBeLessThanOrEqual(100);
-      expect(percentile).toBeLessThanOrEqual(previousPercentile);
-      previousPercentile = percentile;
-      if (entry.rank === 1) expect(percentile).toBe(100);
-    }
-
-    for (const i of new Set([0, 1, Math.floor(ranked.length / 2), ranked.length - 2, ranked.length - 1])) {
-      const userId = ranked[i]!.userId;
-      const around = await getJson<{ entries: Entry[] }>(
-        `/v1/boards/${board.id}/users/${encode(userId)}/around?${query}&n=2`,
-      );
-      expect(plain(around.entries), `seed ${seed}: around ${userId} (index ${i}) in ${key}`).toEqual(
-        ranked.slice(Math.max(0, i - 2), i + 3),
-      );
-    }
-  };
-
-  const users = (label: string, count: number) => [
-    ...Array.from({ length: count }, (_, i) => `${label}-${String.fromCharCode(97 + (i % 26))}${i}`),
-    `${label}-émile`,
-    `${label}-用户`,
-    // 128 code points in all, the longest userId the contract allows.
-    `${label}-${'🏆'.repeat(128 - label.length - 1)}`,
-  ];
-
   it('a sum board: top-K, rank, score, total and around equal the model in the all and day windows, ties included', async () => {
     const seed = Date.now() % 1_000_000;
-    const rnd = random(seed);
-    const board = await createBoard({
+    const rnd = seededRandom(seed);
+    const board = await e2e.createBoard({
       policy: 'sum',
       order: 'desc',
       windows: ['all', 'day'],
@@ -208,7 +37,7 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
       graceSeconds: 7 * 86_400,
       retentionDays: 30,
     });
-    const people = users(uniqueName('s'), 17);
+    const people = userIds(uniqueName('s'), 17);
     const now = Date.now();
     const events: ModelEvent[] = [];
     for (let i = 0; i < 400; i++) {
@@ -224,12 +53,12 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
     }
     const model = new LeaderboardModel(new Map([[board.id, board]]), svc.config.PARTITIONS);
     model.apply(events);
-    await ingest(events, rnd);
-    await waitDrained();
+    await e2e.ingest(events, rnd);
+    await e2e.waitDrained();
 
-    await expectReadsMatchModel(model, board, 'all', now, seed);
-    await expectReadsMatchModel(model, board, 'day', now, seed);
-    await expectReadsMatchModel(model, board, 'day', now - DAY, seed);
+    await e2e.expectReadsMatchModel(model, board, 'all', now, seed);
+    await e2e.expectReadsMatchModel(model, board, 'day', now, seed);
+    await e2e.expectReadsMatchModel(model, board, 'day', now - DAY, seed);
     const allRanked = model.ranked(board.id, windowKey('all', 0), 'desc');
     const tied = allRanked.some((e, i) => i > 0 && allRanked[i - 1]!.score === e.score);
     expect(tied, `seed ${seed}: the events produced ties`).toBe(true);
@@ -237,8 +66,8 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
 
   it('a max asc board: lower is better, equal scores share a rank and are listed by user id ascending', async () => {
     const seed = (Date.now() + 7) % 1_000_000;
-    const rnd = random(seed);
-    const board = await createBoard({
+    const rnd = seededRandom(seed);
+    const board = await e2e.createBoard({
       policy: 'max',
       order: 'asc',
       windows: ['all', 'day'],
@@ -246,7 +75,7 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
       graceSeconds: 7 * 86_400,
       retentionDays: 30,
     });
-    const people = users(uniqueName('m'), 20);
+    const people = userIds(uniqueName('m'), 20);
     const now = Date.now();
     const events: ModelEvent[] = Array.from({ length: 250 }, () => ({
       board: board.id,
@@ -256,12 +85,12 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
     }));
     const model = new LeaderboardModel(new Map([[board.id, board]]), svc.config.PARTITIONS);
     model.apply(events);
-    await ingest(events, rnd);
-    await waitDrained();
+    await e2e.ingest(events, rnd);
+    await e2e.waitDrained();
 
-    await expectReadsMatchModel(model, board, 'all', now, seed);
-    await expectReadsMatchModel(model, board, 'day', now, seed);
-    const top = await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/top?window=all&k=3`);
+    await e2e.expectReadsMatchModel(model, board, 'all', now, seed);
+    await e2e.expectReadsMatchModel(model, board, 'day', now, seed);
+    const top = await e2e.getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/top?window=all&k=3`);
     const ranked = model.ranked(board.id, windowKey('all', 0), 'asc');
     expect(plain(top.entries)).toEqual(ranked.slice(0, 3));
     expect(ranked.some((e, i) => i > 0 && ranked[i - 1]!.rank === e.rank)).toBe(true);
@@ -269,8 +98,8 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
 
   it('ranks a user among their friends (after PUT friends), with competition ranks among themselves', async () => {
     const seed = (Date.now() + 13) % 1_000_000;
-    const rnd = random(seed);
-    const board = await createBoard({
+    const rnd = seededRandom(seed);
+    const board = await e2e.createBoard({
       policy: 'sum',
       order: 'desc',
       windows: ['all'],
@@ -278,7 +107,7 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
       graceSeconds: 300,
       retentionDays: 30,
     });
-    const people = users(uniqueName('f'), 12);
+    const people = userIds(uniqueName('f'), 12);
     const events: ModelEvent[] = Array.from({ length: 150 }, () => ({
       board: board.id,
       userId: people[rnd.int(0, people.length - 1)]!,
@@ -289,19 +118,19 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
     model.apply(events);
     const me = people[0]!;
     const friends = [people[3]!, people[5]!, people[8]!, people[13]!, people[14]!, `${me}-no-score`];
-    const put = await request('PUT', `/v1/users/${encode(me)}/friends`, { friends }, TEST_KEYS.ingest);
+    const put = await e2e.request('PUT', `/v1/users/${encode(me)}/friends`, { friends }, TEST_KEYS.ingest);
     expect(put.status).toBe(200);
-    await ingest(events, rnd);
-    await waitDrained();
+    await e2e.ingest(events, rnd);
+    await e2e.waitDrained();
 
     const key = windowKey('all', 0);
-    const expected = rankAmong(model, board.id, key, 'desc', new Set([me, ...friends]));
+    const expected = model.rankAmong(board.id, key, [me, ...friends]);
     expect(expected.length).toBeGreaterThan(2);
-    const res = await getJson<{ entries: Entry[] }>(
+    const res = await e2e.getJson<{ entries: Entry[] }>(
       `/v1/boards/${board.id}/users/${encode(me)}/friends?window=all`,
     );
     expect(plain(res.entries), `seed ${seed}`).toEqual(expected);
-    const limited = await getJson<{ entries: Entry[] }>(
+    const limited = await e2e.getJson<{ entries: Entry[] }>(
       `/v1/boards/${board.id}/users/${encode(me)}/friends?window=all&k=2`,
     );
     expect(plain(limited.entries)).toEqual(expected.slice(0, 2));
@@ -309,17 +138,17 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
     // A new friend list replaces the old one.
     const replaced = [people[1]!];
     expect(
-      (await request('PUT', `/v1/users/${encode(me)}/friends`, { friends: replaced }, TEST_KEYS.ingest))
+      (await e2e.request('PUT', `/v1/users/${encode(me)}/friends`, { friends: replaced }, TEST_KEYS.ingest))
         .status,
     ).toBe(200);
-    const after = await getJson<{ entries: Entry[] }>(
+    const after = await e2e.getJson<{ entries: Entry[] }>(
       `/v1/boards/${board.id}/users/${encode(me)}/friends?window=all`,
     );
-    expect(plain(after.entries)).toEqual(rankAmong(model, board.id, key, 'desc', new Set([me, ...replaced])));
+    expect(plain(after.entries)).toEqual(model.rankAmong(board.id, key, [me, ...replaced]));
   });
 
   it('attaches profiles to the entries of top, around and friends after PUT profile', async () => {
-    const board = await createBoard({
+    const board = await e2e.createBoard({
       policy: 'sum',
       order: 'desc',
       windows: ['all'],
@@ -334,7 +163,7 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
       { board: board.id, userId: bob, value: 20 },
       { board: board.id, userId: cat, value: 10 },
     ];
-    const profileAnn = await request(
+    const profileAnn = await e2e.request(
       'PUT',
       `/v1/users/${ann}/profile`,
       {
@@ -344,17 +173,18 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
       TEST_KEYS.ingest,
     );
     expect(profileAnn.status).toBe(200);
-    expect((await request('PUT', `/v1/users/${cat}/profile`, { name: 'Cat' }, TEST_KEYS.ingest)).status).toBe(
-      200,
-    );
     expect(
-      (await request('PUT', `/v1/users/${ann}/friends`, { friends: [bob, cat] }, TEST_KEYS.ingest)).status,
+      (await e2e.request('PUT', `/v1/users/${cat}/profile`, { name: 'Cat' }, TEST_KEYS.ingest)).status,
     ).toBe(200);
-    expect(await request('POST', '/v1/events', { events }, TEST_KEYS.ingest)).toEqual({
+    expect(
+      (await e2e.request('PUT', `/v1/users/${ann}/friends`, { friends: [bob, cat] }, TEST_KEYS.ingest))
+        .status,
+    ).toBe(200);
+    expect(await e2e.request('POST', '/v1/events', { events }, TEST_KEYS.ingest)).toEqual({
       status: 202,
       body: { accepted: 3 },
     });
-    await waitDrained();
+    await e2e.waitDrained();
 
     const expected: Entry[] = [
       {
@@ -366,21 +196,21 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
       { rank: 2, userId: bob, score: 20 },
       { rank: 3, userId: cat, score: 10, profile: { name: 'Cat', avatarUrl: null } },
     ];
-    await eventually(
-      async () => (await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/top`)).entries,
+    await e2e.eventually(
+      async () => (await e2e.getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/top`)).entries,
       expected,
       'top with profiles',
     );
-    const around = await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/users/${bob}/around?n=2`);
+    const around = await e2e.getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/users/${bob}/around?n=2`);
     expect(around.entries).toEqual(expected);
-    const friends = await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/users/${ann}/friends`);
+    const friends = await e2e.getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/users/${ann}/friends`);
     expect(friends.entries).toEqual(expected);
 
     // A changed profile shows up on the next read (the cache is invalidated).
     expect(
-      (await request('PUT', `/v1/users/${cat}/profile`, { name: 'Cat 2' }, TEST_KEYS.ingest)).status,
+      (await e2e.request('PUT', `/v1/users/${cat}/profile`, { name: 'Cat 2' }, TEST_KEYS.ingest)).status,
     ).toBe(200);
-    const again = await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/users/${ann}/friends`);
+    const again = await e2e.getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/users/${ann}/friends`);
     expect(again.entries[2]).toEqual({
       rank: 3,
       userId: cat,
@@ -395,7 +225,7 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
   });
 
   it('counts an event repeated with the same eventId once', async () => {
-    const board = await createBoard({
+    const board = await e2e.createBoard({
       policy: 'sum',
       order: 'desc',
       windows: ['all'],
@@ -406,21 +236,21 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
     const user = uniqueName('dup');
     const event = { userId: user, value: 7, eventId: 'once' };
     for (let i = 0; i < 3; i++) {
-      expect(await request('POST', `/v1/boards/${board.id}/events`, event, TEST_KEYS.ingest)).toEqual({
+      expect(await e2e.request('POST', `/v1/boards/${board.id}/events`, event, TEST_KEYS.ingest)).toEqual({
         status: 202,
         body: { accepted: 1 },
       });
     }
     expect(
-      await request('POST', '/v1/events', { events: [{ board: board.id, ...event }] }, TEST_KEYS.ingest),
+      await e2e.request('POST', '/v1/events', { events: [{ board: board.id, ...event }] }, TEST_KEYS.ingest),
     ).toEqual({ status: 202, body: { accepted: 1 } });
-    await waitDrained();
-    const standing = await getJson<Record<string, unknown>>(`/v1/boards/${board.id}/users/${user}`);
+    await e2e.waitDrained();
+    const standing = await e2e.getJson<Record<string, unknown>>(`/v1/boards/${board.id}/users/${user}`);
     expect(standing).toMatchObject({ userId: user, score: 7, rank: 1, total: 1 });
   });
 
   it('live: the SSE stream sends the top at once, then a top with a higher version after new events', async () => {
-    const board = await createBoard({
+    const board = await e2e.createBoard({
       policy: 'sum',
       order: 'desc',
       windows: ['all'],
@@ -430,45 +260,23 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
     });
     const label = uniqueName('l');
     expect(
-      await request(
+      await e2e.request(
         'POST',
         '/v1/events',
         { events: [{ board: board.id, userId: `${label}-a`, value: 1 }] },
         TEST_KEYS.ingest,
       ),
     ).toEqual({ status: 202, body: { accepted: 1 } });
-    await waitDrained();
-    await eventually(
-      async () => (await getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/top`)).entries.length,
+    await e2e.waitDrained();
+    await e2e.eventually(
+      async () => (await e2e.getJson<{ entries: Entry[] }>(`/v1/boards/${board.id}/top`)).entries.length,
       1,
       'the first snapshot',
     );
 
-    const abort = new AbortController();
-    const res = await fetch(`${base}/v1/boards/${board.id}/live?window=all`, { signal: abort.signal });
+    const live = await e2e.openLive(`/v1/boards/${board.id}/live?window=all`);
+    const nextTop = live.nextTop;
     try {
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
-      const nextTop = async (): Promise<{ id: string; data: Record<string, unknown> }> => {
-        for (;;) {
-          const end = buffer.indexOf('\n\n');
-          if (end >= 0) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const lines = block.split('\n');
-            if (!lines.includes('event: top')) continue; // heartbeats are comments
-            const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6));
-            const id = lines.find((l) => l.startsWith('id: '))?.slice(4) ?? '';
-            return { id, data: JSON.parse(data.join('\n')) };
-          }
-          const { value, done } = await reader.read();
-          if (done) throw new Error('the live stream ended');
-          buffer += value;
-        }
-      };
-
       const first = await nextTop();
       expect(first.data).toMatchObject({ board: board.id, window: 'all', windowStart: 0, windowEnd: null });
       expect(plain(first.data.entries as Entry[])).toEqual([{ rank: 1, userId: `${label}-a`, score: 1 }]);
@@ -480,7 +288,7 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
         { board: board.id, userId: `${label}-b`, value: 5 },
         { board: board.id, userId: `${label}-c`, value: 3 },
       ];
-      expect(await request('POST', '/v1/events', { events: more }, TEST_KEYS.ingest)).toEqual({
+      expect(await e2e.request('POST', '/v1/events', { events: more }, TEST_KEYS.ingest)).toEqual({
         status: 202,
         body: { accepted: 2 },
       });
@@ -492,15 +300,15 @@ describe('the leaderboard service end to end (real server, workers and redis-ser
         { rank: 2, userId: `${label}-c`, score: 3 },
         { rank: 3, userId: `${label}-a`, score: 1 },
       ]);
-      expect(update.data).toEqual(await getJson(`/v1/boards/${board.id}/top?window=all`));
+      expect(update.data).toEqual(await e2e.getJson(`/v1/boards/${board.id}/top?window=all`));
     } finally {
-      abort.abort();
+      live.close();
     }
   });
 
   it('is ready (Redis, the store and the workers) and counts accepted events in /metrics', async () => {
     const event = { userId: uniqueName('metrics'), value: 1 };
-    expect((await request('POST', '/v1/boards/global/events', event, TEST_KEYS.ingest)).status).toBe(202);
+    expect((await e2e.request('POST', '/v1/boards/global/events', event, TEST_KEYS.ingest)).status).toBe(202);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({

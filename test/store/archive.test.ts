@@ -245,6 +245,30 @@ describe.each(ENGINES)('archive on $name', (engine) => {
       await cleanup();
     });
 
+    it('lists each archived instance as archived until its state expires (hiding a member still finds it), and forgets it then', async () => {
+      const { name, board, options, cleanup } = await closedBoard(2);
+      const archivedSet = (p: number) => redis.zrange(stateKeys(name, p).archived, 0, -1, 'WITHSCORES');
+      await archiveDue(options(store.db, { now: () => D + 10 * DAY }));
+      // Expiry: end + grace (0) + retention (30 days).
+      const kept = [
+        `${board} day:${D}`,
+        String(D + 31 * DAY),
+        `${board} day:${D + DAY}`,
+        String(D + 32 * DAY),
+      ];
+      expect([await archivedSet(0), await archivedSet(1)]).toEqual([kept, kept]);
+      // The next archive, once the first one's state expired, leaves it out.
+      await redis.zadd(stateKeys(name, 0).closing, D + 3 * DAY, `${board} day:${D + 2 * DAY}`);
+      await archiveDue(options(store.db, { now: () => D + 31 * DAY + 1 }));
+      expect(await archivedSet(0)).toEqual([
+        `${board} day:${D + DAY}`,
+        String(D + 32 * DAY),
+        `${board} day:${D + 2 * DAY}`,
+        String(D + 33 * DAY),
+      ]);
+      await cleanup();
+    });
+
     it('leaves an instance that has not closed yet', async () => {
       const { options, closing, cleanup } = await closedBoard(2);
       const archived: ArchivedTop[] = [];

@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
-import { archiveStore, LeaderboardWorkers, openDatabase } from '../../leaderboard/index.js';
+import { archiveStore, type Database, LeaderboardWorkers, openDatabase } from '../../leaderboard/index.js';
 import { createApp } from '../../server/app.js';
 import { parseApiKeys } from '../../server/auth/apiKeys.js';
 import { type Config, loadConfig } from '../../server/config.js';
@@ -29,13 +29,24 @@ export interface TestService {
    * with its base URL. `honoOnly` turns its single-event fast path off.
    */
   listen(options?: { honoOnly?: boolean }): Promise<string>;
-  stop(): Promise<void>;
+  /**
+   * Stops the service. `keepState`: leaves its keys in Redis (a restart drill starts another
+   * service on the same prefix); a database passed in as `db` is left open for the caller.
+   */
+  stop(options?: { keepState?: boolean }): Promise<void>;
 }
 
-export async function startTestService(
-  options: { workers?: boolean; env?: Record<string, string> } = {},
-): Promise<TestService> {
-  const prefix = uniqueName('svc');
+export interface TestServiceOptions {
+  workers?: boolean;
+  env?: Record<string, string>;
+  /** The key prefix; default a fresh one. Another service's prefix: the same state (a restart). */
+  prefix?: string;
+  /** An open store to use (and not close); default a new in-memory PGlite. */
+  db?: Database;
+}
+
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
+  const prefix = options.prefix ?? uniqueName('svc');
   const config = loadConfig({
     REDIS_URL: redisUrl(),
     PARTITIONS: '4',
@@ -46,7 +57,7 @@ export async function startTestService(
     ...options.env,
   });
   const redis = new Redis(config.REDIS_URL!);
-  const db = await openDatabase({});
+  const db = options.db ?? (await openDatabase({}));
   const services = await createServices({ config, redis, db, keys: parseApiKeys(config.API_KEYS!) });
   if (options.workers) {
     services.workers = new LeaderboardWorkers({
@@ -74,7 +85,7 @@ export async function startTestService(
       const address = server.address();
       return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     },
-    async stop() {
+    async stop(stopOptions = {}) {
       for (const server of servers) {
         const closing = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
@@ -82,8 +93,8 @@ export async function startTestService(
       }
       await services.workers?.stop();
       await services.close();
-      await db.close();
-      await dropKeys(redis, prefix);
+      if (!options.db) await db.close();
+      if (!stopOptions.keepState) await dropKeys(redis, prefix);
       await redis.quit();
     },
   };

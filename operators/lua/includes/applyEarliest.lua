@@ -8,13 +8,15 @@
 
   A record sets the score when it changes it (a sum by a non-zero value, a new extreme, a `last`
   record not older than the current one): the member's entry then moves to its new score and time.
+  A folded update of a sum says whether one of its records did (`sets`: 0 when all were zeros, 1
+  otherwise, even when they add up to zero); without it (a single record) its value tells.
   `note`, as in applyScore, gets the stored (sorted-set) scores after and before.
 ]]
 local function earliestMember(ts, member)
   return string.rep('0', 15 - #ts) .. ts .. member
 end
 
-local function applyEarliest(scores, times, reduce, member, value, ts, expireAt, expired, note, desc)
+local function applyEarliest(scores, times, reduce, member, value, ts, expireAt, expired, note, desc, setsHint)
   local oldTs = redis.call('HGET', times, member)
   local oldStored = oldTs and redis.call('ZSCORE', scores, earliestMember(oldTs, member))
   local old = oldStored and tonumber(oldStored)
@@ -26,7 +28,12 @@ local function applyEarliest(scores, times, reduce, member, value, ts, expireAt,
   if not old then
     new, sets = v, true
   elseif reduce == 'sum' or reduce == 'count' then
-    new, sets = old + v, v ~= 0
+    new = old + v
+    if setsHint == nil then
+      sets = v ~= 0
+    else
+      sets = setsHint == 1
+    end
   elseif reduce == 'max' then
     sets = v > old
     new = sets and v or old
