@@ -174,7 +174,13 @@ export function applyArgs(
         run = { timed: update.spec.reduce === 'last' || update.spec.tieBreak === 'earliest', args: [] };
         byPair.set(index, run);
       }
-      if (run.timed) run.args.push(update.member, String(update.value), String(update.ts));
+      if (run.timed)
+        run.args.push(
+          update.member,
+          String(update.value),
+          String(update.ts),
+          update.sets === false ? '0' : '1',
+        );
       else run.args.push(update.member, String(update.value));
       sent++;
     }
@@ -184,7 +190,7 @@ export function applyArgs(
   const runArgs: string[] = [];
   for (const [index, run] of byPair) {
     const first = 12 + runArgs.length;
-    runs.push([index, run.timed ? 3 : 2, first, first + run.args.length - 1]);
+    runs.push([index, run.timed ? 4 : 2, first, first + run.args.length - 1]);
     for (const arg of run.args) runArgs.push(arg);
   }
   for (const op of payload.identified.length === 0 ? [] : inStreamOrder(payload)) {

@@ -63,8 +63,9 @@
       runs:     folded updates grouped by pair, for a batch without records with an id (then the
                 order of the updates does not matter: each touches its own member of a pair):
                 [pair, stride, first, last]: the updates are ARGV[first..last], as member,
-                value(, ts), ... (not in the JSON: ARGV strings need no decoding), the event time
-                only when the pair needs it (stride 3: `last`, or ties to who reached it first)
+                value(, ts, sets), ... (not in the JSON: ARGV strings need no decoding), the event
+                time and the `sets` of the "u" op only when the pair needs them (stride 4: `last`,
+                or ties to who reached it first)
     ARGV[12..] the runs' updates
       late:     a list of [entry id, group, member, value, ts, window, window start]  (live)
       rejected: a list of [entry id, reason]  (live) dead-lettered
@@ -230,7 +231,11 @@ local function applyRun(run)
     and (hiddenCounts[KEYS[pair[14]]] or isHiddenCount(KEYS[pair[14]])) == 0
   if not fast then
     for i = first, last, stride do
-      apply(index, ARGV[i], ARGV[i + 1], stride == 3 and ARGV[i + 2] or '0')
+      if stride == 4 then
+        apply(index, ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]))
+      else
+        apply(index, ARGV[i], ARGV[i + 1], '0')
+      end
     end
     return
   end
