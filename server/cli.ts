@@ -4,8 +4,11 @@
  * default of `npm start`), or as separate processes sharing partitions, and the operations
  * commands, all configured by the environment.
  */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeLeaderboard } from '../leaderboard/index.js';
+import { archiveStore, describeLeaderboard, openDatabase } from '../leaderboard/index.js';
+import { archiveOverIpc, serveArchive } from './archiveChannel.js';
 import { clusterCommand } from './commands/cluster.js';
 import { deadLettersCommand } from './commands/deadLetters.js';
 import { replayCommand, UsageError } from './commands/replay.js';
@@ -13,12 +16,18 @@ import { verifyCommand } from './commands/verify.js';
 import { loadConfig } from './config.js';
 import { startService } from './main.js';
 import { RedisNotInstalledError } from './privateRedis.js';
+import { hasRedis } from './redisConnection.js';
+import { superviseWorkers } from './workerProcesses.js';
+import { startWorkProcess } from './workProcess.js';
+
+/** Set in the environment of the workers `work --processes N` forks: they archive through it. */
+const ARCHIVE_VIA_SUPERVISOR = 'LEADERBOARD_ARCHIVE_VIA_SUPERVISOR';
 
 const USAGE = `usage: leaderboard <command> [options]
 
 commands:
   serve [--workers N]   HTTP server, plus N worker pipelines in this process (default 1)
-  work                  a worker process only (run as many as you like)
+  work [--processes N]  worker processes only, N of them (default: one per core; run more anywhere)
   describe              print the leaderboard topology
   replay --board B      rebuild a board from the retained streams, live (replay --help)
   dlq list|redrive      list or re-drive dead letters (dlq --help)
@@ -43,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'cluster') return clusterCommand(rest, loadConfig());
   const { values } = parseArgs({
     args: rest,
-    options: { workers: { type: 'string' }, help: { type: 'boolean' } },
+    options: { workers: { type: 'string' }, processes: { type: 'string' }, help: { type: 'boolean' } },
     strict: true,
   });
   if (!command || values.help || command === 'help') {
@@ -58,48 +67,93 @@ async function main(argv: string[]): Promise<number> {
     console.error(`unknown command '${command}'\n\n${USAGE}`);
     return 1;
   }
-  const workers = command === 'work' ? 1 : Number(values.workers ?? 1);
+  const config = loadConfig();
+  if (command === 'work') {
+    if (values.workers !== undefined) {
+      console.error('--workers is for serve (work runs its workers with --processes)');
+      return 1;
+    }
+    const processes = Number(values.processes ?? availableParallelism());
+    if (!Number.isInteger(processes) || processes < 1) {
+      console.error('--processes must be a positive integer');
+      return 1;
+    }
+    if (!hasRedis(config)) {
+      console.error('work needs the Redis the service uses: set REDIS_URL, REDIS_CLUSTER or REDIS_SENTINELS');
+      return 1;
+    }
+    if (processes > 1) {
+      // The embedded store is one process's: this one keeps it and the workers archive through it.
+      const db = await openDatabase({ url: config.DATABASE_URL, dataDir: join(config.DATA_DIR, 'pglite') });
+      const store = archiveStore(db);
+      await superviseWorkers({
+        processes,
+        script: process.argv[1]!,
+        args: ['work', '--processes', '1'],
+        env: { [ARCHIVE_VIA_SUPERVISOR]: '1' },
+        onChild: (child) => serveArchive(child, store),
+      });
+      await db.close();
+      return 0;
+    }
+    const archive = process.env[ARCHIVE_VIA_SUPERVISOR] && process.send ? archiveOverIpc() : undefined;
+    const running = await startWorkProcess(config, { archive });
+    console.log(`worker running on partitions shared with other workers (${config.PARTITIONS} partitions)`);
+    await untilSignalled(() => running.stop());
+    return 0;
+  }
+  if (values.processes !== undefined) {
+    console.error('--processes is for work (serve runs its workers with --workers)');
+    return 1;
+  }
+  const workers = Number(values.workers ?? 1);
   if (!Number.isInteger(workers) || workers < 0 || workers > 1) {
     console.error('--workers must be 0 or 1 (run more `leaderboard work` processes to add workers)');
     return 1;
   }
-  const config = loadConfig();
-  const running = await startService(config, { workers, http: command === 'serve' });
-  if (running.url) {
-    console.log(
-      `\nLeaderboard is up: ${running.url}   (dashboard ${running.url}/   API ${running.url}/docs)`,
-    );
-    if (running.apiKey)
-      console.log(`API key (all scopes, kept in ${config.DATA_DIR}/api-key): ${running.apiKey}`);
-    const auth = running.apiKey
-      ? `-H 'Authorization: Bearer ${running.apiKey}' `
-      : `-H 'Authorization: Bearer <key>' `;
-    console.log(
-      `Try: curl -X POST ${running.url}/v1/boards/global/events ${auth}-H 'Content-Type: application/json' -d '{"userId":"ann","value":10}'`,
-    );
-    console.log(`     curl ${running.url}/v1/boards/global/top\n`);
-  } else {
-    console.log(`worker running on partitions shared with other workers (${config.PARTITIONS} partitions)`);
-  }
-  await new Promise<void>((resolve) => {
+  const running = await startService(config, { workers, http: true });
+  console.log(`\nLeaderboard is up: ${running.url}   (dashboard ${running.url}/   API ${running.url}/docs)`);
+  if (running.apiKey)
+    console.log(`API key (all scopes, kept in ${config.DATA_DIR}/api-key): ${running.apiKey}`);
+  const auth = running.apiKey
+    ? `-H 'Authorization: Bearer ${running.apiKey}' `
+    : `-H 'Authorization: Bearer <key>' `;
+  console.log(
+    `Try: curl -X POST ${running.url}/v1/boards/global/events ${auth}-H 'Content-Type: application/json' -d '{"userId":"ann","value":10}'`,
+  );
+  console.log(`     curl ${running.url}/v1/boards/global/top\n`);
+  await untilSignalled(
+    () => running.stop(),
+    () => running.stopPrivateRedisNow(),
+  );
+  return 0;
+}
+
+/**
+ * Waits for SIGINT/SIGTERM (or, in a worker forked by `work --processes N`, its supervisor
+ * going away), then stops gracefully; a second signal stops at once.
+ */
+function untilSignalled(stop: () => Promise<void>, stopNow: () => void = () => {}): Promise<void> {
+  return new Promise<void>((resolve) => {
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) {
         console.log(`\n${signal} again: stopping now`);
-        running.stopPrivateRedisNow();
+        stopNow();
         process.exit(130);
       }
       stopping = true;
       console.log(`\n${signal}: stopping gracefully… (again to stop now)`);
-      void running.stop().then(() => {
+      void stop().then(() => {
         console.log('stopped');
         resolve();
       });
     };
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
+    // A worker forked by `work --processes N` stops with its supervisor.
+    process.once('disconnect', () => shutdown('supervisor gone'));
   });
-  return 0;
 }
 
 main(process.argv.slice(2)).then(
