@@ -23,7 +23,12 @@ export type { EventWriterOptions } from './eventWriter.js';
 export { EventWriter } from './eventWriter.js';
 export type { HiddenUsersOptions } from './hidden.js';
 export { HiddenUsers } from './hidden.js';
-export { type ArchiveStore, type ClosedTop, type PartitionBacklog, pipelineMetrics } from './metricsAndStores.js';
+export {
+  type ArchiveStore,
+  type ClosedTop,
+  type PartitionBacklog,
+  pipelineMetrics,
+} from './metricsAndStores.js';
 export type { DeadLetter, PartitionGroupInfo } from './operations.js';
 export {
   createAppendConnection,

@@ -19,7 +19,7 @@ export interface WorkerOptions {
   name?: string;
   group?: string;
   partitions?: number;
-  /** The least time between two merges of one top, ms. Default 50. */
+  /** The least time between two merges of one top, ms. Default 20. */
   refreshMs?: number;
   /** Retention of late events and dead letters, ms. Default 7 days. */
   retentionMs?: number;

@@ -16,7 +16,7 @@ export interface TopKOptions {
   /** The stream family's name (key prefix). */
   name: string;
   partitions: number;
-  /** The least time between the starts of two merges of one top, ms. Default 50. */
+  /** The least time between the starts of two merges of one top, ms. Default 20. */
   refreshMs?: number;
   /** Called when a merge failed; the top stays marked and is merged again. */
   onError?: (error: unknown) => void;
@@ -67,7 +67,7 @@ const IDLE_MS = 60_000;
  */
 export function topK(options: TopKOptions): OperatorFunction<AppliedBatch, Snapshot> {
   const { redis, name, partitions } = options;
-  const refreshMs = options.refreshMs ?? 50;
+  const refreshMs = options.refreshMs ?? 20;
   defineOperatorScripts(redis);
 
   return (applied) =>

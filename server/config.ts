@@ -70,7 +70,7 @@ const envSchema = z.object({
   RATE_LIMIT_RPS: z.coerce.number().min(0).default(20_000),
   FRIENDS_PRECOMPUTE_THRESHOLD: z.coerce.number().int().min(1).default(1000),
   RETENTION_DAYS: z.coerce.number().min(0.001).default(7),
-  REFRESH_MS: z.coerce.number().int().min(5).default(50),
+  REFRESH_MS: z.coerce.number().int().min(5).default(20),
   APPENDFSYNC: z.enum(['always', 'everysec', 'no']).default('everysec'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 

@@ -24,7 +24,7 @@ export interface RunOptions {
   partitions: number;
   /** The consumer group of the workers. Default `workers`. */
   consumerGroup?: string;
-  /** The least time between two merges of one top, ms. Default 50. */
+  /** The least time between two merges of one top, ms. Default 20. */
   refreshMs?: number;
   /** Retention of late records and dead letters, ms. Default 7 days. */
   retentionMs?: number;

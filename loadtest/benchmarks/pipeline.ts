@@ -18,11 +18,16 @@
  * One repetition (halves 1 and 2 swap order on odd repetitions):
  * 1. pipeline: per family, a fresh consumer group on the retained streams (a replay from the
  *    start, as after a failure) and empty state, then `LeaderboardWorkers` (16 partitions, batch
- *    1000, refresh 50 ms) in this process. Timed from `start()` until the `eventsApplied` counter
+ *    1000, refresh 20 ms) in this process. Timed from `start()` until the `eventsApplied` counter
  *    reaches the number of entries (polled every 5 ms); checked afterwards: nothing pending or
  *    undelivered, no late or dead-lettered event, ZCARD over the partitions = distinct users.
  *    Runs: uniform with windows [all] and Zipf with [all] (primary), the uniform prefix with
- *    [all, day, week, month] (secondary: four sorted-set updates per event).
+ *    [all, day, week, month] (secondary: four sorted-set updates per event). Each run's CPU per
+ *    event: redis-server's (INFO cpu, every thread) and this process's (`process.cpuUsage`), as
+ *    `cost.*UsPerEvent` (uniform without a variant in the path), which the capacity model reads.
+ *    Then the Zipf family again through the built CLI, `leaderboard work --processes N` for N = 1
+ *    and 2 (processes of their own, timed from the first applied entry seen to the last, the
+ *    backlog polled every 20 ms): the figure for one worker process per core.
  * 2. baselines, from memory, into 16 per-partition sorted sets keyed as the pipeline keys them:
  *    (a) redis-rank `Leaderboard.updateOne(id, value)` (policy aggregate = one ZINCRBY in its own
  *        pipeline), one call per event, 64 callers each awaiting its call (bounded concurrency),
@@ -32,23 +37,32 @@
  *    (c) one Lua script call per 1000 events of one partition (1000 `redis.call('ZINCRBY')`),
  *        4 calls in flight, over the whole uniform sequence and again over the Zipf sequence.
  *        No pre-aggregation: what one Redis core does event by event.
- * 3. freshness: workers running on an empty family, a producer in a worker thread appending
- *    uniform events at half of this repetition's uniform pipeline rate (one `Producer.append`
- *    every 5 ms, paced by the clock) for `BENCH_PIPELINE_FRESH_SECONDS` (default 6) seconds, with
- *    a marker event every 10 ms: a fresh user whose value (1e9 + n) puts it at rank 1. For each
- *    marker: accepted = the millisecond of its stream entry id (Redis's clock at XADD),
- *    visible = `Date.now()` in `onSnapshot` once the first snapshot listing it has been written
- *    to Redis (the snapshot hash is then readable and its version published). Freshness =
- *    visible - accepted, p50 and p99 over the markers after the first second; it includes the
- *    wait for the next 50 ms top-K tick. A marker never shown (pushed out of the top 100 before
- *    a merge, or unapplied 2 s after the producer stopped) counts with the time it was given up
- *    on, a lower bound, and is logged.
+ * 3. freshness, a latency/throughput curve: at 10, 25, 50, 75 and 90 % of this repetition's
+ *    uniform pipeline rate, workers running on an empty family and a producer in a worker thread
+ *    appending uniform events at that rate (one `Producer.append` every 5 ms, paced by the clock)
+ *    for `BENCH_PIPELINE_FRESH_SECONDS` (default 6; 60 % of it for the points other than 50 %),
+ *    with a marker event every 10 ms: a fresh user whose value (1e9 + n) puts it at rank 1. For
+ *    each marker: accepted = the millisecond of its stream entry id (Redis's clock at XADD, what
+ *    the 202 waits for); delivered = `Date.now()` in a reader thread that is told of each new
+ *    snapshot version as an edge is (`SnapshotFeed`) and reads it as the live route does, once a
+ *    top listing the marker is in hand (what an SSE client is sent then). Freshness = delivered -
+ *    accepted: p50, p99 and max over the markers after the first second, per point
+ *    (`freshness.curve.<i>`); `freshness.p50Ms`/`p99Ms` are the 50 % point's. A top is merged
+ *    when a batch marks it, at most every `refreshMs` (`BENCH_PIPELINE_REFRESH_MS`, default the
+ *    service's 20). A marker never delivered (pushed out of the top 100 before a merge, or
+ *    unapplied 2 s after the producer stopped) counts with the time it was given up on, a lower
+ *    bound, and is logged.
  * Ratios: the uniform figure against (b) and against (c), Zipf against (c) on the Zipf sequence,
  * the four-window run against the one-window run.
  *
  * `BENCH_QUICK` uses 50,000 events per sequence without calibration, and short runs.
  */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Redis, type Result } from 'ioredis';
 import { Leaderboard } from 'redis-rank';
@@ -61,6 +75,7 @@ import {
 } from 'redis-streams-consumer-groups';
 import {
   BoardRegistry,
+  DEFAULTS,
   EventWriter,
   LeaderboardQueries,
   LeaderboardWorkers,
@@ -80,10 +95,12 @@ const ZIPF_S = 1.1;
 const BOARD = 'bench';
 const BATCH = 1000;
 const IN_FLIGHT = 4;
-const REFRESH_MS = Number(process.env.BENCH_PIPELINE_REFRESH_MS ?? 50);
+const REFRESH_MS = Number(process.env.BENCH_PIPELINE_REFRESH_MS ?? 20); // the service's default
 const STALL_MS = 180_000;
 /** The points of the freshness curve: shares of the repetition's uniform drain rate. */
 const FRESH_SHARES = [0.1, 0.25, 0.5, 0.75, 0.9] as const;
+/** `leaderboard work --processes N` runs, on the Zipf family (where Node is the bound). */
+const PROCESS_COUNTS = [1, 2] as const;
 
 /** A sequence of events: user indexes and values, the same for the pipeline and the baselines. */
 interface Sequence {
@@ -137,6 +154,17 @@ export const pipeline: BenchmarkGroup = {
       unit: 'events/s',
       baseline: 'pipeline.uniform.eventsPerSec',
     },
+    ...PROCESS_COUNTS.map((n) => ({
+      path: `pipeline.zipf.processes.${n}.eventsPerSec`,
+      unit: 'events/s',
+      baseline: 'baselines.zipf.luaBatchLimit',
+    })),
+    { path: 'cost.redisUsPerEvent', unit: 'µs' },
+    { path: 'cost.nodeUsPerEvent', unit: 'µs' },
+    { path: 'cost.zipf.redisUsPerEvent', unit: 'µs' },
+    { path: 'cost.zipf.nodeUsPerEvent', unit: 'µs' },
+    { path: 'cost.fourWindows.redisUsPerEvent', unit: 'µs' },
+    { path: 'cost.fourWindows.nodeUsPerEvent', unit: 'µs' },
     { path: 'baselines.redisRankPerEvent', unit: 'events/s' },
     { path: 'baselines.pipelinedZincrby', unit: 'events/s' },
     { path: 'baselines.luaBatchLimit', unit: 'events/s' },
@@ -187,7 +215,8 @@ export const pipeline: BenchmarkGroup = {
         ['zipf', zipf, zipf.users.length, all],
         ['fourWindows', uniform, fourCount, four],
       ] as const) {
-        const name = context.uniquePrefix(`pl-${label}`);
+        // A name the CLI takes as its KEY_PREFIX too (the work-process runs).
+        const name = context.uniquePrefix(`pl-${label}`).replace(/[^A-Za-z0-9_-]/g, '_');
         const started = Date.now();
         await prefill(client, name, sequence, count, ts);
         const distinct = count === sequence.users.length ? sequence.distinct : distinctUsers(sequence, count);
@@ -251,11 +280,29 @@ async function runRepetition(context: BenchContext, bench: Bench, repetition: Re
   }
   const sample: Sample = {};
   const pipelines = async () => {
-    const uniformRate = await measurePipeline(context, bench, uniform);
-    sample['pipeline.uniform.eventsPerSec'] = uniformRate;
-    sample['pipeline.uniform.eventsPerSecVsLua'] = uniformRate;
-    sample['pipeline.zipf.eventsPerSec'] = await measurePipeline(context, bench, zipf);
-    sample['pipeline.fourWindows.uniform.eventsPerSec'] = await measurePipeline(context, bench, four);
+    const measured = {
+      uniform: await measurePipeline(context, bench, uniform),
+      zipf: await measurePipeline(context, bench, zipf),
+      fourWindows: await measurePipeline(context, bench, four),
+    };
+    sample['pipeline.uniform.eventsPerSec'] = measured.uniform.rate;
+    sample['pipeline.uniform.eventsPerSecVsLua'] = measured.uniform.rate;
+    sample['pipeline.zipf.eventsPerSec'] = measured.zipf.rate;
+    sample['pipeline.fourWindows.uniform.eventsPerSec'] = measured.fourWindows.rate;
+    sample['cost.redisUsPerEvent'] = measured.uniform.redisUs;
+    sample['cost.nodeUsPerEvent'] = measured.uniform.nodeUs;
+    for (const kind of ['zipf', 'fourWindows'] as const) {
+      sample[`cost.${kind}.redisUsPerEvent`] = measured[kind].redisUs;
+      sample[`cost.${kind}.nodeUsPerEvent`] = measured[kind].nodeUs;
+    }
+    for (const processes of PROCESS_COUNTS) {
+      sample[`pipeline.zipf.processes.${processes}.eventsPerSec`] = await measureWorkProcesses(
+        context,
+        bench,
+        zipf,
+        processes,
+      );
+    }
   };
   const baselines = async () => {
     const redis = bench.baselineClient;
@@ -419,7 +466,7 @@ async function calibrate(context: BenchContext, bench: Bench, seconds: number, f
     await prefill(bench.client, name, sequence, n, ts);
     const family: Family = { name, sequence, count: n, distinct: sequence.distinct, windows: [...windows] };
     try {
-      rates[label] = await measurePipeline(context, bench, family);
+      rates[label] = (await measurePipeline(context, bench, family)).rate;
     } finally {
       await deleteFamily(bench.client, name, []);
     }
@@ -453,11 +500,26 @@ async function putBoard(redis: Redis, name: string, windows: WindowName[]): Prom
   return boards;
 }
 
+/** A pipeline run's throughput and CPU per event (of redis-server, and of this process). */
+interface PipelineRun {
+  rate: number;
+  redisUs: number;
+  nodeUs: number;
+}
+
+/** redis-server's CPU time so far (every thread, user and system), µs. */
+async function redisCpuUs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
+}
+
 /**
  * Replays a pre-filled family through `LeaderboardWorkers` under a fresh group and empty state;
- * events/s from `start()` to the last entry applied.
+ * events/s from `start()` to the last entry applied, and the CPU both sides spent meanwhile per
+ * event (this process's includes its 5 ms polling of the counter, which is next to nothing).
  */
-async function measurePipeline(context: BenchContext, bench: Bench, family: Family): Promise<number> {
+async function measurePipeline(context: BenchContext, bench: Bench, family: Family): Promise<PipelineRun> {
   const { client, workerClient } = bench;
   const group = `w${runs++}`;
   await resetState(client, family.name);
@@ -477,6 +539,10 @@ async function measurePipeline(context: BenchContext, bench: Bench, family: Fami
     },
   });
   let seconds = 0;
+  let redisUs = 0;
+  let nodeUs = 0;
+  const redisBefore = await redisCpuUs(client);
+  const nodeBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   await workers.start();
   const counter = workers.metrics.eventsApplied;
@@ -490,6 +556,9 @@ async function measurePipeline(context: BenchContext, bench: Bench, family: Fami
       await sleep(5);
     }
     seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const node = process.cpuUsage(nodeBefore);
+    nodeUs = node.user + node.system;
+    redisUs = (await redisCpuUs(client)) - redisBefore;
   } finally {
     await workers.stop();
   }
@@ -519,8 +588,82 @@ async function measurePipeline(context: BenchContext, bench: Bench, family: Fami
   await destroyGroup(client, family.name, group);
   await resetState(client, family.name);
   const rate = family.count / seconds;
+  const run = { rate, redisUs: redisUs / family.count, nodeUs: nodeUs / family.count };
   context.log(
     `pipeline: ${family.sequence.label} [${family.windows.join(',')}] ${family.count} events in ` +
+      `${seconds.toFixed(2)} s = ${Math.round(rate)}/s; CPU per event: redis ${run.redisUs.toFixed(2)} µs, ` +
+      `node ${run.nodeUs.toFixed(2)} µs`,
+  );
+  return run;
+}
+
+/**
+ * The family drained by `leaderboard work --processes N` (the built CLI, as an operator runs it):
+ * N worker processes sharing the partitions, under a fresh group (the CLI's) and empty state.
+ * Their start (module loading, the embedded store) is not timed: events/s from the first
+ * observation of applied entries to the last one applied, the backlog polled every 20 ms.
+ */
+async function measureWorkProcesses(
+  context: BenchContext,
+  bench: Bench,
+  family: Family,
+  processes: number,
+): Promise<number> {
+  const { client } = bench;
+  await resetState(client, family.name);
+  await putBoard(client, family.name, family.windows);
+  await waitForLazyFree(client);
+  const dataDir = await mkdtemp(join(tmpdir(), 'lb-bench-work-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: context.redisUrl,
+    KEY_PREFIX: family.name,
+    PARTITIONS: String(PARTITIONS),
+    REFRESH_MS: String(REFRESH_MS),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+  };
+  for (const name of ['REDIS_CLUSTER', 'REDIS_SENTINELS', 'DATABASE_URL']) delete env[name];
+  const cli = fileURLToPath(new URL('../../server/cli.js', import.meta.url));
+  const supervisor = spawn(process.execPath, [cli, 'work', '--processes', String(processes)], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => supervisor.once('exit', () => resolve()));
+  const admin = new StreamAdmin(client, { name: family.name, group: DEFAULTS.group, partitions: PARTITIONS });
+  const remaining = async () => {
+    try {
+      return (await admin.groupInfo()).reduce((sum, p) => sum + (p.lag ?? p.length) + p.pending, 0);
+    } catch {
+      return family.count; // the group is not there yet
+    }
+  };
+  let first: { at: bigint; remaining: number } | undefined;
+  let seconds = 0;
+  try {
+    const deadline = Date.now() + STALL_MS;
+    for (;;) {
+      const left = await remaining();
+      const at = process.hrtime.bigint();
+      if (!first && left < family.count) first = { at, remaining: left };
+      if (first && left === 0) {
+        seconds = Number(at - first.at) / 1e9;
+        break;
+      }
+      if (supervisor.exitCode !== null) throw new Error(`work --processes ${processes} exited early`);
+      if (Date.now() > deadline) throw new Error(`work --processes ${processes} stalled with ${left} left`);
+      await sleep(20);
+    }
+  } finally {
+    supervisor.kill('SIGTERM');
+    await exited;
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  await destroyGroup(client, family.name, DEFAULTS.group);
+  await resetState(client, family.name);
+  const rate = first!.remaining / seconds;
+  context.log(
+    `pipeline: ${family.sequence.label} through work --processes ${processes}: ${first!.remaining} events in ` +
       `${seconds.toFixed(2)} s = ${Math.round(rate)}/s`,
   );
   return rate;
