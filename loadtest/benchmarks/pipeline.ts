@@ -38,7 +38,8 @@
  *        4 calls in flight, over the whole uniform sequence and again over the Zipf sequence.
  *        No pre-aggregation: what one Redis core does event by event.
  * 3. freshness, a latency/throughput curve: at 10, 25, 50, 75 and 90 % of this repetition's
- *    uniform pipeline rate, workers running on an empty family and a producer in a worker thread
+ *    uniform pipeline rate, a worker process (`leaderboard work --processes 1` from the build, as
+ *    the service runs its workers) on an empty family and a producer in a worker thread
  *    appending uniform events at that rate (one `Producer.append` every 5 ms, paced by the clock)
  *    for `BENCH_PIPELINE_FRESH_SECONDS` (default 6; 60 % of it for the points other than 50 %),
  *    with a marker event every 10 ms: a fresh user whose value (1e9 + n) puts it at rank 1. For
@@ -216,7 +217,7 @@ export const pipeline: BenchmarkGroup = {
         ['fourWindows', uniform, fourCount, four],
       ] as const) {
         // A name the CLI takes as its KEY_PREFIX too (the work-process runs).
-        const name = context.uniquePrefix(`pl-${label}`).replace(/[^A-Za-z0-9_-]/g, '_');
+        const name = keyPrefix(context.uniquePrefix(`pl-${label}`));
         const started = Date.now();
         await prefill(client, name, sequence, count, ts);
         const distinct = count === sequence.users.length ? sequence.distinct : distinctUsers(sequence, count);
@@ -613,23 +614,7 @@ async function measureWorkProcesses(
   await resetState(client, family.name);
   await putBoard(client, family.name, family.windows);
   await waitForLazyFree(client);
-  const dataDir = await mkdtemp(join(tmpdir(), 'lb-bench-work-'));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    REDIS_URL: context.redisUrl,
-    KEY_PREFIX: family.name,
-    PARTITIONS: String(PARTITIONS),
-    REFRESH_MS: String(REFRESH_MS),
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-  };
-  for (const name of ['REDIS_CLUSTER', 'REDIS_SENTINELS', 'DATABASE_URL']) delete env[name];
-  const cli = fileURLToPath(new URL('../../server/cli.js', import.meta.url));
-  const supervisor = spawn(process.execPath, [cli, 'work', '--processes', String(processes)], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => supervisor.once('exit', () => resolve()));
+  const work = await startWork(context, family.name, processes);
   const admin = new StreamAdmin(client, { name: family.name, group: DEFAULTS.group, partitions: PARTITIONS });
   const remaining = async () => {
     try {
@@ -650,14 +635,12 @@ async function measureWorkProcesses(
         seconds = Number(at - first.at) / 1e9;
         break;
       }
-      if (supervisor.exitCode !== null) throw new Error(`work --processes ${processes} exited early`);
+      if (work.exited()) throw new Error(`work --processes ${processes} exited early`);
       if (Date.now() > deadline) throw new Error(`work --processes ${processes} stalled with ${left} left`);
       await sleep(20);
     }
   } finally {
-    supervisor.kill('SIGTERM');
-    await exited;
-    await rm(dataDir, { recursive: true, force: true });
+    await work.stop();
   }
   await destroyGroup(client, family.name, DEFAULTS.group);
   await resetState(client, family.name);
@@ -667,6 +650,40 @@ async function measureWorkProcesses(
       `${seconds.toFixed(2)} s = ${Math.round(rate)}/s`,
   );
   return rate;
+}
+
+/** `leaderboard work --processes N` from the build, on a family, until `stop()` (SIGTERM). */
+async function startWork(context: BenchContext, name: string, processes: number) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'lb-bench-work-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL: context.redisUrl,
+    KEY_PREFIX: name,
+    PARTITIONS: String(PARTITIONS),
+    REFRESH_MS: String(REFRESH_MS),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+  };
+  for (const variable of ['REDIS_CLUSTER', 'REDIS_SENTINELS', 'DATABASE_URL']) delete env[variable];
+  const cli = fileURLToPath(new URL('../../server/cli.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'work', '--processes', String(processes)], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A KEY_PREFIX the CLI takes (letters, digits, '_' and '-', at most 32). */
+function keyPrefix(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '_').slice(-32);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -728,33 +745,11 @@ async function freshness(
   rate: number,
   seconds: number,
 ): Promise<Freshness> {
-  const { client, workerClient } = bench;
-  const name = context.uniquePrefix('pl-fresh');
-  const boards = await putBoard(client, name, ['all']);
+  const { client } = bench;
+  const name = keyPrefix(context.uniquePrefix('pl-fresh'));
+  await putBoard(client, name, ['all']);
   await waitForLazyFree(client);
-  const visible = new Map<string, number>();
   const delivered = new Map<string, number>();
-  let failure: unknown;
-  const workers = new LeaderboardWorkers({
-    redis: workerClient,
-    boards,
-    name,
-    group: 'fresh',
-    partitions: PARTITIONS,
-    refreshMs: REFRESH_MS,
-    consumer: { batchSize: BATCH, blockMs: 250, leaseMs: 10_000, consumerId: 'bench' },
-    onError: (error) => {
-      failure ??= error;
-    },
-    onSnapshot: (snapshot) => {
-      const now = Date.now();
-      for (const entry of snapshot.entries) {
-        if (entry.userId.charCodeAt(0) === 109 /* m */ && !visible.has(entry.userId)) {
-          visible.set(entry.userId, now);
-        }
-      }
-    },
-  });
   const markers: MarkerMessage[] = [];
   let done: DoneMessage | undefined;
   let gaveUpAt = 0;
@@ -770,12 +765,15 @@ async function freshness(
     reader.once('message', () => resolve());
     reader.once('error', reject);
   });
-  await workers.start();
+  const work = await startWork(context, name, 1);
+  const admin = new StreamAdmin(client, { name, group: DEFAULTS.group, partitions: PARTITIONS });
   try {
-    const deadline = Date.now() + 10_000;
-    while (workers.ownedPartitions().length < PARTITIONS) {
-      if (Date.now() > deadline) throw new Error('the workers did not take all partitions');
-      await sleep(5);
+    const leases = Array.from({ length: PARTITIONS }, (_, p) => partitionKeys(name, p).lease);
+    const deadline = Date.now() + 30_000;
+    while ((await client.exists(...leases)) < PARTITIONS) {
+      if (work.exited()) throw new Error('the worker process exited');
+      if (Date.now() > deadline) throw new Error('the worker process did not take all partitions');
+      await sleep(20);
     }
     const data: ProducerData = {
       role: 'pipeline-fresh-producer',
@@ -794,17 +792,17 @@ async function freshness(
       worker.once('error', reject);
       worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`producer exited ${code}`))));
     });
-    applied = (await workers.metrics.eventsApplied.get()).values[0]?.value ?? 0;
+    applied = (await admin.groupInfo()).reduce((sum, p) => sum + p.length - (p.lag ?? 0) - p.pending, 0);
     // Let the last markers through.
     const tail = Date.now() + 2000;
     while (Date.now() < tail && markers.some((m) => !delivered.has(m.userId))) await sleep(10);
     gaveUpAt = Date.now();
+    if (work.exited()) throw new Error('the worker process exited');
   } finally {
-    await workers.stop();
+    await work.stop();
     await reader.terminate();
-    await deleteFamily(client, name, ['fresh']);
+    await deleteFamily(client, name, [DEFAULTS.group]);
   }
-  if (failure) throw failure;
   if (!done) throw new Error('the freshness producer did not report');
   const measured = markers.filter((m) => m.sentAt >= markers[0]!.sentAt + 1000);
   // A marker can miss every snapshot: pushed out of the top 100 by 100 newer markers (1 s of them)
@@ -814,10 +812,6 @@ async function freshness(
   const latencies = measured
     .map((m) => (delivered.get(m.userId) ?? gaveUpAt) - m.acceptedAt)
     .sort((a, b) => a - b);
-  const stored = measured
-    .filter((m) => visible.has(m.userId))
-    .map((m) => visible.get(m.userId)! - m.acceptedAt)
-    .sort((a, b) => a - b);
   const quantile = (list: number[], q: number) =>
     list[Math.min(list.length - 1, Math.ceil(q * list.length) - 1)] ?? 0;
   const offered = done.sent / done.seconds;
@@ -826,8 +820,7 @@ async function freshness(
   context.log(
     `pipeline: freshness at ${Math.round(offered)} events/s offered (${Math.round(rate)} asked, ` +
       `${Math.round(achieved)} applied meanwhile): ${latencies.length} markers delivered p50=${quantile(latencies, 0.5)} ms ` +
-      `p99=${quantile(latencies, 0.99)} ms max=${latencies[latencies.length - 1]} ms; stored p50=${quantile(stored, 0.5)} ` +
-      `p99=${quantile(stored, 0.99)} ms` +
+      `p99=${quantile(latencies, 0.99)} ms max=${latencies[latencies.length - 1]} ms` +
       (missing > 0 ? ` (${missing} never delivered, counted as given up at ${gaveUpAt} ms)` : ''),
   );
   // A 0 ms freshness would be rejected as no value; 0.5 ms says "under the clock's resolution".
