@@ -21,7 +21,7 @@ import { createServices, type Services } from './services.js';
 export interface StartOptions {
   /** Worker pipelines to run in this process (0 or 1; more processes share partitions). */
   workers: number;
-  /** Serve HTTP (false for `leaderboard work`). */
+  /** Serve HTTP (false: workers only; `leaderboard work` runs `startWorkProcess` instead). */
   http: boolean;
 }
 

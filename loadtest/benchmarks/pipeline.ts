@@ -574,12 +574,7 @@ async function measurePipeline(context: BenchContext, bench: Bench, family: Fami
     partitions: PARTITIONS,
   }).groupInfo();
   const backlog = info.reduce((sum, p) => sum + (p.lag ?? 0) + p.pending, 0);
-  const cards = await Promise.all(
-    Array.from({ length: PARTITIONS }, (_, p) =>
-      client.zcard(stateKeys(family.name, p).scores(BOARD, 'all:0')),
-    ),
-  );
-  const users = cards.reduce((a, b) => a + b, 0);
+  const users = await usersIn(client, family.name);
   if (late !== 0 || dead !== 0 || backlog !== 0 || users !== family.distinct) {
     throw new Error(
       `pipeline run on ${family.name} is wrong: late=${late} dead=${dead} backlog=${backlog} ` +
@@ -642,6 +637,12 @@ async function measureWorkProcesses(
   } finally {
     await work.stop();
   }
+  const users = await usersIn(client, family.name);
+  if (users !== family.distinct) {
+    throw new Error(
+      `work --processes ${processes} on ${family.name} wrote ${users} users, expected ${family.distinct}`,
+    );
+  }
   await destroyGroup(client, family.name, DEFAULTS.group);
   await resetState(client, family.name);
   const rate = first!.remaining / seconds;
@@ -650,6 +651,14 @@ async function measureWorkProcesses(
       `${seconds.toFixed(2)} s = ${Math.round(rate)}/s`,
   );
   return rate;
+}
+
+/** Users with a score in the family's `all` window, over the partitions. */
+async function usersIn(redis: Redis, name: string): Promise<number> {
+  const cards = await Promise.all(
+    Array.from({ length: PARTITIONS }, (_, p) => redis.zcard(stateKeys(name, p).scores(BOARD, 'all:0'))),
+  );
+  return cards.reduce((a, b) => a + b, 0);
 }
 
 /** `leaderboard work --processes N` from the build, on a family, until `stop()` (SIGTERM). */
