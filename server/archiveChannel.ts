@@ -80,7 +80,9 @@ export function serveArchive(child: ChildProcess, store: ArchiveStore): void {
   child.on('message', (message: ArchiveRequest) => {
     if (message?.type !== 'lb-archive') return;
     const answer = (reply: ArchiveReply) => {
-      if (child.connected) child.send(reply, (error) => error && undefined);
+      // A worker gone meanwhile: whoever takes its partitions finds the window still due and archives
+      // it again, which the store keeps once.
+      if (child.connected) child.send(reply, () => {});
     };
     store.archive(message.closed).then(
       (archived) => answer({ type: 'lb-archived', id: message.id, ok: true, archived }),
