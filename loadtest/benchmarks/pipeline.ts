@@ -57,6 +57,8 @@
  * the four-window run against the one-window run.
  *
  * `BENCH_QUICK` uses 50,000 events per sequence without calibration, and short runs.
+ * `BENCH_WORK_NODE_ARGS` passes node options to the worker processes (the freshness curve's and
+ * the `--processes` runs), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -675,7 +677,9 @@ async function startWork(context: BenchContext, name: string, processes: number)
   };
   for (const variable of ['REDIS_CLUSTER', 'REDIS_SENTINELS', 'DATABASE_URL']) delete env[variable];
   const cli = fileURLToPath(new URL('../../server/cli.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'work', '--processes', String(processes)], {
+  // BENCH_WORK_NODE_ARGS: node options for the worker processes, e.g. `--cpu-prof` to profile them.
+  const nodeArgs = (process.env.BENCH_WORK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'work', '--processes', String(processes)], {
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
