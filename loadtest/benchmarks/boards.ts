@@ -23,11 +23,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../server/config.js';
 import { startService } from '../../server/main.js';
 import type { BenchContext, BenchmarkGroup, Repetition, Sample } from '../harness/benchmark.js';
+import { cannon } from '../harness/cannon.js';
 
 const CHILD_FLAG = '--boards-bench-server';
 const ADMIN_KEY = 'boards-bench-admin';
@@ -103,7 +103,13 @@ async function runRepetition(
     // One connection: the time one lookup takes, without queueing behind others.
     sample['boards.unknownLookupMs'] = 1000 / (await unknownLookups(server.url, 'alone', 1)).rps;
     sample['boards.listPageRps'] = (
-      await cannon(server.url, 3, READ_CONNECTIONS, { method: 'GET', path: '/v1/boards' }, 200)
+      await cannon(
+        server.url,
+        3,
+        READ_CONNECTIONS,
+        { method: 'GET', path: '/v1/boards' },
+        { expectStatus: 200 },
+      )
     ).rps;
   } finally {
     await stopService(server);
@@ -144,52 +150,8 @@ function unknownLookups(url: string, label: string, connections: number): Promis
     3,
     connections,
     { method: 'GET', path: '/v1/boards/nope/top', paths: (i) => `/v1/boards/nope-${label}-${i}/top` },
-    404,
+    { expectStatus: 404 },
   );
-}
-
-interface CannonRequest {
-  method: 'GET';
-  path: string;
-  paths?: (n: number) => string;
-}
-
-/** One autocannon run in which every answer must have the expected status. */
-async function cannon(
-  url: string,
-  seconds: number,
-  connections: number,
-  request: CannonRequest,
-  status: number,
-): Promise<{ rps: number }> {
-  let n = 0;
-  let unexpected = 0;
-  const result = await autocannon({
-    url,
-    connections,
-    duration: seconds,
-    requests: [
-      {
-        method: request.method,
-        path: request.path,
-        setupRequest: (req) => {
-          const i = n++;
-          return request.paths ? { ...req, path: request.paths(i) } : req;
-        },
-        onResponse: (code) => {
-          if (code !== status) unexpected++;
-        },
-      },
-    ],
-  });
-  if (unexpected > 0 || result.errors > 0 || result.timeouts > 0) {
-    throw new Error(
-      `${request.method} ${request.path}: ${unexpected} answers other than ${status} ` +
-        `(${JSON.stringify(result.statusCodeStats)}), ${result.errors} errors, ${result.timeouts} timeouts`,
-    );
-  }
-  const answered = Object.values(result.statusCodeStats ?? {}).reduce((sum, s) => sum + (s.count ?? 0), 0);
-  return { rps: answered / result.duration };
 }
 
 interface ServiceChild {

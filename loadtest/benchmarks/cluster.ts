@@ -37,11 +37,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { Cluster } from 'ioredis';
 import { partitionKeys } from 'redis-streams-consumer-groups';
 import { stateKeys } from '../../operators/stateKeys.js';
 import type { BenchContext, BenchmarkGroup, FigureSpec, Repetition, Sample } from '../harness/benchmark.js';
+import { cannon } from '../harness/cannon.js';
 import {
   type ClusterTarget,
   counterDelta,
@@ -231,7 +231,7 @@ async function runSize(
 
   // 1. Batch ingest.
   const batch = await measured(target, edge, () =>
-    load(edgeUrl, settings.seconds, BATCH_CONNECTIONS, {
+    cannon(edgeUrl, settings.seconds, BATCH_CONNECTIONS, {
       method: 'POST',
       path: '/v1/events',
       headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
@@ -246,7 +246,7 @@ async function runSize(
 
   // 2. Single-event ingest.
   const single = await measured(target, edge, () =>
-    load(edgeUrl, settings.seconds, CONNECTIONS, {
+    cannon(edgeUrl, settings.seconds, CONNECTIONS, {
       method: 'POST',
       path: `/v1/boards/${BOARD}/events`,
       headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
@@ -285,7 +285,7 @@ async function runSize(
 
   // 4. Rank reads, every user ranked by now.
   const reads = await measured(target, edge, () =>
-    load(edgeUrl, settings.seconds, CONNECTIONS, {
+    cannon(edgeUrl, settings.seconds, CONNECTIONS, {
       method: 'GET',
       path: `/v1/boards/${BOARD}/users/u0`,
       paths: (n) => `/v1/boards/${BOARD}/users/u${(n * 7919) % settings.users}`,
@@ -393,50 +393,6 @@ async function measured<T>(target: ClusterTarget, edge: Child | undefined, work:
     redis: counterDelta(redisBefore, redisAfter),
     edgeMicros: edgeAfter - edgeBefore,
   } as Measured<T>;
-}
-
-interface LoadRequest {
-  method: 'GET' | 'POST';
-  path: string;
-  headers?: Record<string, string>;
-  bodies?: (n: number) => string;
-  paths?: (n: number) => string;
-}
-
-/** One autocannon run; every answer must be 2xx. Returns the 2xx answers and the run's length. */
-async function load(
-  url: string,
-  seconds: number,
-  connections: number,
-  request: LoadRequest,
-): Promise<{ answered: number; seconds: number }> {
-  let n = 0;
-  const result = await autocannon({
-    url,
-    connections,
-    duration: seconds,
-    requests: [
-      {
-        method: request.method,
-        path: request.path,
-        headers: request.headers,
-        setupRequest: (req) => {
-          const i = n++;
-          const next: autocannon.Request = { ...req };
-          if (request.bodies) next.body = request.bodies(i);
-          if (request.paths) next.path = request.paths(i);
-          return next;
-        },
-      },
-    ],
-  });
-  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
-    throw new Error(
-      `${request.method} ${request.path} on ${url}: ${result.non2xx} non-2xx ` +
-        `(${JSON.stringify(result.statusCodeStats)}), ${result.errors} errors, ${result.timeouts} timeouts`,
-    );
-  }
-  return { answered: result['2xx'], seconds: result.duration };
 }
 
 // ---------------------------------------------------------------------------------------------

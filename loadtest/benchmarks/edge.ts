@@ -42,7 +42,6 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { DEFAULT_RETENTION_MS, partitionFor } from 'redis-streams-consumer-groups';
 import {
@@ -59,6 +58,7 @@ import { loadConfig } from '../../server/config.js';
 import { listenEdge } from '../../server/edgeServer.js';
 import { createServices } from '../../server/services.js';
 import type { BenchContext, BenchmarkGroup, Repetition, Sample } from '../harness/benchmark.js';
+import { cannon } from '../harness/cannon.js';
 
 const CHILD_FLAG = '--edge-bench-server';
 const PARTITIONS = 16;
@@ -213,52 +213,6 @@ async function runRepetition(context: BenchContext, repetition: Repetition, setu
   sample['reads.rankRps'] = rank.rps;
   sample['reads.rankP99Ms'] = Math.max(0.5, rank.p99);
   return sample;
-}
-
-interface CannonRequest {
-  method: 'GET' | 'POST';
-  path: string;
-  headers?: Record<string, string>;
-  /** The body of the n-th request. */
-  bodies?: (n: number) => string;
-  /** The path of the n-th request. */
-  paths?: (n: number) => string;
-}
-
-/** One autocannon run; every answer must be 2xx. Returns 2xx/s and p99 latency (ms). */
-async function cannon(
-  url: string,
-  seconds: number,
-  connections: number,
-  request: CannonRequest,
-): Promise<{ rps: number; p99: number }> {
-  let n = 0;
-  const result = await autocannon({
-    url,
-    connections,
-    duration: seconds,
-    requests: [
-      {
-        method: request.method,
-        path: request.path,
-        headers: request.headers,
-        setupRequest: (req) => {
-          const i = n++;
-          const next: autocannon.Request = { ...req };
-          if (request.bodies) next.body = request.bodies(i);
-          if (request.paths) next.path = request.paths(i);
-          return next;
-        },
-      },
-    ],
-  });
-  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
-    throw new Error(
-      `${request.method} ${request.path} on ${url}: ${result.non2xx} non-2xx ` +
-        `(${JSON.stringify(result.statusCodeStats)}), ${result.errors} errors, ${result.timeouts} timeouts`,
-    );
-  }
-  return { rps: result['2xx'] / result.duration, p99: result.latency.p99 };
 }
 
 // ---------------------------------------------------------------------------------------------
