@@ -24,9 +24,10 @@ import { Redis } from 'ioredis';
 import { partitionKeys } from 'redis-streams-consumer-groups';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../consumer-groups/test/support.js';
-import { type BoardConfig, DEFAULTS, scoreEventCodec } from '../../leaderboard/index.js';
+import { DEFAULTS, scoreEventCodec } from '../../leaderboard/index.js';
 import { loadConfig } from '../../server/config.js';
 import { type RunningService, startService } from '../../server/main.js';
+import { DRILL_BOARDS, type Outcome } from '../support/drillTraffic.js';
 import type { ModelEvent } from '../support/leaderboardModel.js';
 import { drained, expectModelState } from '../support/leaderboardState.js';
 import { freePort, type RedisServerHandle, startRedisServer } from '../support/redisServer.js';
@@ -36,47 +37,6 @@ const CLIENTS = 4;
 const KEY = 'drill-key';
 const PREFIX = 'drill';
 const AOF = ['--appendonly', 'yes', '--appendfsync', 'always', '--appenddirname', 'appendonly'];
-
-const BOARDS: BoardConfig[] = [
-  {
-    id: 'points',
-    policy: 'sum',
-    order: 'desc',
-    windows: ['all', 'day', 'week', 'month'],
-    topK: 10,
-    graceSeconds: 3600,
-    retentionDays: 30,
-  },
-  {
-    id: 'best',
-    policy: 'max',
-    order: 'desc',
-    windows: ['all', 'day'],
-    topK: 10,
-    graceSeconds: 3600,
-    retentionDays: 30,
-  },
-  {
-    id: 'laps',
-    policy: 'min',
-    order: 'asc',
-    windows: ['all', 'week'],
-    topK: 10,
-    graceSeconds: 3600,
-    retentionDays: 30,
-  },
-  {
-    id: 'level',
-    policy: 'last',
-    order: 'desc',
-    windows: ['all'],
-    topK: 10,
-    graceSeconds: 3600,
-    retentionDays: 30,
-  },
-];
-
-type Outcome = 'accepted' | 'failed';
 
 interface Sent {
   events: ModelEvent[];
@@ -134,7 +94,7 @@ describe('redis-server SIGKILLed and restarted (AOF, appendfsync always)', () =>
     service = await startService(config, { workers: 1, http: true });
     const base = service.url!;
     const headers = { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' };
-    for (const board of BOARDS) {
+    for (const board of DRILL_BOARDS) {
       const res = await fetch(`${base}/v1/boards/${board.id}`, {
         method: 'PUT',
         headers,
@@ -150,7 +110,7 @@ describe('redis-server SIGKILLed and restarted (AOF, appendfsync always)', () =>
     const startTs = Date.now();
     let seq = 0;
     const makeEvent = (): ModelEvent => {
-      const board = BOARDS[pick(BOARDS.length)]!;
+      const board = DRILL_BOARDS[pick(DRILL_BOARDS.length)]!;
       const n = seq++;
       const event: ModelEvent = {
         board: board.id,
@@ -280,7 +240,7 @@ describe('redis-server SIGKILLed and restarted (AOF, appendfsync always)', () =>
     const writtenAnyway = unidentifiedFailed.filter((e) => inStream.has(identity(e)));
 
     const events = [...accepted, ...retried, ...writtenAnyway];
-    const { model } = await expectModelState(inspect, PREFIX, PARTITIONS, BOARDS, events);
+    const { model } = await expectModelState(inspect, PREFIX, PARTITIONS, DRILL_BOARDS, events);
     expect(model.late, 'no event is late in this drill').toEqual([]);
     let deadLetters = 0;
     for (let p = 0; p < PARTITIONS; p++) deadLetters += await inspect.xlen(partitionKeys(PREFIX, p).dlq);
