@@ -6,11 +6,12 @@
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import pino from 'pino';
-import { archiveStore, LeaderboardWorkers, openDatabase } from '../leaderboard/index.js';
+import { archiveStore, openDatabase } from '../leaderboard/index.js';
 import { generatedApiKey } from './apiKeyFile.js';
 import { createApp } from './app.js';
 import { type ApiKey, parseApiKeys } from './auth/apiKeys.js';
 import type { Config } from './config.js';
+import { configuredWorkers } from './configuredWorkers.js';
 import { listenEdge } from './edgeServer.js';
 import { openFileLimit } from './openFileLimit.js';
 import { startPrivateRedis } from './privateRedis.js';
@@ -64,18 +65,13 @@ export async function startService(config: Config, options: StartOptions): Promi
 
   const services = await createServices({ config, redis, db, keys });
   if (options.workers > 0) {
-    services.workers = new LeaderboardWorkers({
+    services.workers = configuredWorkers(config, {
       redis,
       boards: services.boards,
-      name: config.KEY_PREFIX,
-      partitions: config.PARTITIONS,
-      refreshMs: config.REFRESH_MS,
-      retentionMs: config.RETENTION_DAYS * 86_400_000,
       registry: services.registry,
       // The workers archive the final tops of the windows that close on the partitions they own.
       archive: archiveStore(db),
-      onError: (error) =>
-        log.warn({ err: error instanceof Error ? error.message : String(error) }, 'worker error'),
+      log,
     });
     await services.workers.start();
   }

@@ -12,11 +12,12 @@ import {
   archiveStore,
   BoardRegistry,
   type Database,
-  LeaderboardWorkers,
+  type LeaderboardWorkers,
   listBoards,
   openDatabase,
 } from '../leaderboard/index.js';
 import type { Config } from './config.js';
+import { configuredWorkers } from './configuredWorkers.js';
 import { connectRedis } from './redisConnection.js';
 
 export interface WorkProcessOptions {
@@ -57,17 +58,12 @@ export async function startWorkProcess(
   await boards.load();
   const boardSync = setInterval(() => void boards.sync().catch(() => {}), 1000);
   boardSync.unref();
-  const workers = new LeaderboardWorkers({
+  const workers = configuredWorkers(config, {
     redis,
     boards,
-    name,
-    partitions: config.PARTITIONS,
-    refreshMs: config.REFRESH_MS,
-    retentionMs: config.RETENTION_DAYS * 86_400_000,
     registry: new Registry(),
     archive: options.archive ?? (db ? archiveStore(db) : undefined),
-    onError: (error) =>
-      log.warn({ err: error instanceof Error ? error.message : String(error) }, 'worker error'),
+    log,
   });
   await workers.start();
 

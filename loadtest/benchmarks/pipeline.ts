@@ -1147,7 +1147,6 @@ function failOnError(results: [Error | null, unknown][] | null): unknown[] {
 export async function measureFreshness(redisUrl: string, rate: number, seconds: number): Promise<Freshness> {
   ensureUserTables();
   const client = new Redis(redisUrl);
-  const workerClient = new Redis(redisUrl);
   let sequence = 0;
   const context: BenchContext = {
     redisUrl,
@@ -1158,7 +1157,7 @@ export async function measureFreshness(redisUrl: string, rate: number, seconds: 
   };
   const bench: Bench = {
     client,
-    workerClient,
+    workerClient: client, // the freshness point runs its worker in a process of its own
     baselineClient: client,
     families: [],
     freshSeconds: seconds,
@@ -1169,6 +1168,5 @@ export async function measureFreshness(redisUrl: string, rate: number, seconds: 
     return await freshness(context, bench, rate, seconds);
   } finally {
     client.disconnect();
-    workerClient.disconnect();
   }
 }
